@@ -1,0 +1,316 @@
+"""The template's option matrix, derived from copier.yml and never hard-coded.
+
+Copier decides what a user may answer with Jinja templates in copier.yml: a choice-level
+`validator` that renders to a non-empty string disables that choice, a question-level
+`validator` rejects an answer, and `when` skips a question (its answer must then not be
+passed). This module renders those same templates for every combination of the choice
+questions, so adding a choice or a rule to copier.yml changes the test matrix by itself.
+
+Tiers: `smoke` (the default answers), `pairwise` (every valid pair of option values at
+least once), `full` (every valid combination). `python -m tests.combos [tier]` prints one.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import yaml
+from allpairspy import AllPairs
+from jinja2.sandbox import SandboxedEnvironment
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+Tier = Literal["smoke", "pairwise", "full"]
+TIERS: tuple[Tier, ...] = get_args(Tier)
+Pair = tuple[tuple[str, Any], tuple[str, Any]]
+
+_FALSE = {"", "0", "n", "no", "f", "false", "off", "null", "~", "none"}
+
+
+def _as_bool(value: Any) -> bool:
+    """Copier's reading of a rendered `when` (YAML-like booleans)."""
+    if isinstance(value, str):
+        return value.strip().lower() not in _FALSE
+    return bool(value)
+
+
+def _cast(type_name: str, value: Any) -> Any:
+    """Cast an answer the way copier does for the question's `type`."""
+    if isinstance(value, tuple | list):
+        return tuple(_cast(type_name, item) for item in value)
+    if type_name == "str":
+        return str(value)
+    if type_name == "bool":
+        return _as_bool(value)
+    if type_name in {"int", "float"}:
+        return {"int": int, "float": float}[type_name](value)
+    return yaml.safe_load(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One choice of a question; `validator` disables it when it renders non-empty."""
+
+    label: str
+    value: Any
+    validator: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    """A copier.yml question, reduced to what decides validity and defaults."""
+
+    name: str
+    type: str
+    default: Any
+    help: str = ""
+    validator: str = ""
+    when: Any = True
+    ask: Any = True
+    choices: tuple[Choice, ...] = ()
+    multiselect: bool = False
+
+    @classmethod
+    def parse(cls, name: str, spec: Mapping[str, Any]) -> Question:
+        default = spec.get("default")
+        type_name = spec.get("type") or type(default).__name__
+        raw = spec.get("choices") or ([] if type_name != "bool" else {"Yes": True, "No": False})
+        if isinstance(raw, str):
+            raise NotImplementedError(f"{name}: templated `choices` are not supported yet")
+        items = raw.items() if isinstance(raw, Mapping) else ((c, c) for c in raw)
+        choices = []
+        for label, value in items:
+            if isinstance(value, Mapping):
+                choices.append(Choice(str(label), value["value"], value.get("validator", "")))
+            else:
+                choices.append(Choice(str(label), value))
+        return cls(
+            name=name,
+            type=type_name if type_name in {"str", "int", "float", "bool", "json"} else "yaml",
+            default=default,
+            help=spec.get("help", ""),
+            validator=spec.get("validator", ""),
+            when=spec.get("when", True),
+            ask=spec.get("ask", True),
+            choices=tuple(choices),
+            multiselect=bool(spec.get("multiselect", False)),
+        )
+
+    def options(self) -> list[Any]:
+        """Every answer this question can take in the matrix (subsets for multiselect)."""
+        values = [_cast(self.type, c.value) for c in self.choices]
+        if not self.multiselect:
+            return values
+        return [s for n in range(len(values) + 1) for s in itertools.combinations(values, n)]
+
+
+@dataclass(frozen=True)
+class Combo:
+    """One set of answers and copier's verdict on it.
+
+    `data` is what a test passes as `run_copy(data=...)`: the choice questions whose
+    `when` holds. `answers` is everything copier records in the answers file (data plus
+    rendered defaults). `error` is the validator message copier shows ("" when valid).
+    """
+
+    id: str
+    data: tuple[tuple[str, Any], ...]
+    answers: tuple[tuple[str, Any], ...]
+    error: str = ""
+    error_question: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not self.error
+
+    @property
+    def data_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.data}
+
+    @property
+    def answers_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.answers}
+
+    def pairs(self) -> set[Pair]:
+        return set(itertools.combinations(self.data, 2))
+
+
+class Template:
+    """copier.yml of one template root, evaluated the way copier evaluates it."""
+
+    def __init__(self, root: Path = TEMPLATE_ROOT) -> None:
+        # copier's own loader: handles `!include` and multi-document copier.yml.
+        from copier._template import filter_config, load_template_config  # noqa: PLC0415
+
+        conf_path = next(p for p in (root / "copier.yml", root / "copier.yaml") if p.exists())
+        config, questions = filter_config(load_template_config(conf_path))
+        self.root = root
+        self.config = config
+        self.questions = {name: Question.parse(name, spec) for name, spec in questions.items()}
+        # The environment copier builds (copier._main.Worker.jinja_env) minus its file loader.
+        envops = {"keep_trailing_newline": True, **config.get("envops", {})}
+        extensions = ["jinja2_ansible_filters.AnsibleCoreFiltersExtension"]
+        self.env = SandboxedEnvironment(
+            extensions=[*extensions, *config.get("jinja_extensions", [])], **envops
+        )
+
+    def render(self, source: Any, context: Mapping[str, Any]) -> Any:
+        """Render a templated value; non-strings pass through, as in copier."""
+        if not isinstance(source, str):
+            return source
+        return self.env.from_string(source).render(dict(context))
+
+    @cached_property
+    def dimensions(self) -> dict[str, list[Any]]:
+        """The matrix axes: every choice question with all its options."""
+        return {q.name: q.options() for q in self.questions.values() if q.choices}
+
+    @cached_property
+    def varying(self) -> tuple[str, ...]:
+        """Axes with more than one option: the ones worth naming in a combo id."""
+        return tuple(name for name, values in self.dimensions.items() if len(values) > 1)
+
+    def evaluate(self, picks: Mapping[str, Any]) -> Combo:
+        """What `run_copy(data=picks, defaults=True)` does with the questions.
+
+        Questions are resolved in order, with the picks of later questions visible as
+        copier's `init` data; a question whose `when` is false is dropped from the data.
+        """
+        data = {k: _cast(self.questions[k].type, v) for k, v in picks.items()}
+        answers: dict[str, Any] = {}
+        hidden: set[str] = set()
+        error = error_question = ""
+        for q in self.questions.values():
+            context = {**data, **answers}
+            if not _as_bool(self.render(q.when, context)):
+                data.pop(q.name, None)
+                hidden.add(q.name)
+            if q.name in data:
+                value = data[q.name]
+            else:
+                value = _cast(q.type, self.render(q.default, context))
+            answers[q.name] = value
+            if q.name not in hidden and not error:
+                error = self.problem(q, value, context)
+                error_question = q.name if error else ""
+        shown = tuple((k, v) for k, v in answers.items() if k not in hidden)
+        passed = tuple((k, data[k]) for k in self.questions if k in data)
+        name = "-".join(str(data[k]) for k in self.varying if k in data) or "defaults"
+        return Combo(name, passed, shown, error, error_question)
+
+    def problem(self, q: Question, value: Any, context: Mapping[str, Any]) -> str:
+        """The message copier refuses `value` with, or "" if it accepts it."""
+        for choice in self.disabled_choices(q, context):
+            if _cast(q.type, choice.value) == value or (
+                q.multiselect and _cast(q.type, choice.value) in value
+            ):
+                return str(self.render(choice.validator, context)).strip()
+        allowed = q.options()
+        if q.choices and value not in allowed and not q.multiselect:
+            return f"{value!r} is not in {allowed}"
+        return str(self.render(q.validator, {**context, q.name: value})).strip()
+
+    def disabled_choices(self, q: Question, context: Mapping[str, Any]) -> list[Choice]:
+        """The choices of `q` that copier greys out in this context."""
+        return [c for c in q.choices if str(self.render(c.validator, context)).strip()]
+
+    def prompted(self, combo: Combo) -> list[Question]:
+        """The questions an interactive `copier copy` asks, in order, to reach `combo`."""
+        asked: list[Question] = []
+        context: dict[str, Any] = {}
+        for name, value in combo.answers:  # in question order, skipped questions left out
+            if _as_bool(self.render(self.questions[name].ask, context)):
+                asked.append(self.questions[name])
+            context[name] = value
+        return asked
+
+    def question_problem(self, name: str, value: Any) -> str:
+        """The message copier refuses a free-text answer with, other answers at defaults."""
+        combo = self.evaluate({})
+        return self.problem(self.questions[name], value, combo.answers_dict)
+
+    # ── tiers ──────────────────────────────────────────────────────────────
+
+    @cached_property
+    def _product(self) -> list[tuple[tuple[Any, ...], Combo]]:
+        axes = list(self.dimensions.values())
+        rows = itertools.product(*axes)
+        return [(row, self.evaluate(dict(zip(self.dimensions, row, strict=True)))) for row in rows]
+
+    @cached_property
+    def full(self) -> list[Combo]:
+        """Every valid combination, once (combos that differ only in skipped answers merge)."""
+        return _unique(c for _, c in self._product if c.valid)
+
+    @cached_property
+    def invalid(self) -> list[Combo]:
+        """Every combination copier must refuse, with the message it must refuse it with."""
+        return _unique(c for _, c in self._product if not c.valid)
+
+    @cached_property
+    def smoke(self) -> list[Combo]:
+        """The default answers, expressed as the full-matrix combo they equal."""
+        defaults = self.evaluate({}).answers_dict
+        return [self.evaluate({k: v for k, v in defaults.items() if k in self.dimensions})]
+
+    @cached_property
+    def pairwise(self) -> list[Combo]:
+        """allpairspy over valid rows, then topped up until every valid pair is covered."""
+        valid_rows = [row for row, combo in self._product if combo.valid]
+        prefixes = {row[:n] for row in valid_rows for n in range(len(row) + 1)}
+        chosen = list(self.smoke)
+        if len(self.dimensions) >= 2:
+            by_row = dict(self._product)
+            generator = AllPairs(
+                list(self.dimensions.values()), filter_func=lambda row: tuple(row) in prefixes
+            )
+            chosen += [by_row[tuple(row)] for row in generator if tuple(row) in by_row]
+        chosen = _unique(c for c in chosen if c.valid)
+        missing = self.valid_pairs() - covered_pairs(chosen)
+        while missing:
+            best = max(self.full, key=lambda c: len(c.pairs() & missing))
+            chosen.append(best)
+            missing -= best.pairs()
+        return chosen
+
+    def valid_pairs(self) -> set[Pair]:
+        """Every pair of option values that some valid combination contains."""
+        return covered_pairs(self.full)
+
+    def tier(self, name: Tier) -> list[Combo]:
+        return {"smoke": self.smoke, "pairwise": self.pairwise, "full": self.full}[name]
+
+
+@functools.cache
+def load(root: Path = TEMPLATE_ROOT) -> Template:
+    """The template at `root`, parsed once per process."""
+    return Template(root)
+
+
+def covered_pairs(combos: Iterable[Combo]) -> set[Pair]:
+    return set().union(*(c.pairs() for c in combos))
+
+
+def _unique(combos: Iterable[Combo]) -> list[Combo]:
+    seen: dict[tuple[tuple[str, Any], ...], Combo] = {}
+    for combo in combos:
+        seen.setdefault(combo.data, combo)
+    return list(seen.values())
+
+
+def _main(argv: list[str]) -> Iterator[str]:
+    template = load()
+    tier: Tier = argv[0] if argv and argv[0] in TIERS else "full"  # type: ignore[assignment]
+    for combo in template.tier(tier):
+        yield f"{combo.id:45} {combo.data_dict}"
+    yield f"{tier}: {len(template.tier(tier))} combos, {len(template.invalid)} invalid"
+
+
+if __name__ == "__main__":
+    print("\n".join(_main(sys.argv[1:])))

@@ -1,0 +1,257 @@
+"""Rendering, tool lookup and result caches shared by the template's tests.
+
+Everything here is safe to call from several pytest-xdist workers at once: work that two
+workers could both start (rendering a combination, validating a file, building a venv)
+is guarded by a file lock and recorded on disk, so the second worker reuses the first's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import copier
+from filelock import FileLock
+
+from tests.combos import Combo, Template, load
+
+IGNORED_DIRS = {".git", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".venv"}
+
+
+def cache_root() -> Path:
+    """Where venvs and validator verdicts survive between runs ($COPIER_MLOPS_CACHE)."""
+    default = Path.home() / ".cache" / "copier-mlops"
+    return Path(os.environ.get("COPIER_MLOPS_CACHE", default))
+
+
+def tool(name: str) -> str | None:
+    """A command from this interpreter's venv first (wheels ship binaries there), then PATH."""
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
+def copy_template(dst: Path, template: Template | None = None) -> Path:
+    """Copy copier.yml, the `_subdirectory` and hooks/ (or a root-only template) to a plain folder.
+
+    Copier clones a git-tracked template on every copy; a plain folder renders in place,
+    which is what makes the full matrix affordable.
+    """
+    template = template or load()
+    ignore = shutil.ignore_patterns(*IGNORED_DIRS)
+    subdirectory = template.config.get("subdirectory", ".")
+    if Path(subdirectory) == Path():
+        return Path(shutil.copytree(template.root, dst, ignore=ignore, dirs_exist_ok=True))
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in ("copier.yml", "copier.yaml"):
+        if (template.root / name).exists():
+            shutil.copy2(template.root / name, dst / name)
+    for part in (subdirectory, "hooks"):
+        if (template.root / part).is_dir():
+            shutil.copytree(template.root / part, dst / part, ignore=ignore, dirs_exist_ok=True)
+    return dst
+
+
+def render(template_dir: Path, combo: Combo, dst: Path, **kwargs: object) -> Path:
+    """Generate one project in-process, answering `combo.data` and defaults elsewhere."""
+    copier.run_copy(
+        str(template_dir),
+        str(dst),
+        data=combo.data_dict,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return dst
+
+
+def project_files(project: Path) -> Iterator[Path]:
+    """Every file of a generated project, without VCS and tool caches."""
+    for path in sorted(project.rglob("*")):
+        rel = path.relative_to(project)
+        if path.is_file() and not IGNORED_DIRS.intersection(rel.parts):
+            yield path
+
+
+class Renders:
+    """Rendered projects of one test session, shared by all xdist workers on disk."""
+
+    def __init__(self, root: Path, template_dir: Path) -> None:
+        self.root = root
+        self.template_dir = template_dir
+        root.mkdir(parents=True, exist_ok=True)
+
+    def get(self, combo: Combo) -> Path:
+        dst = self.root / combo.id
+        done = self.root / f"{combo.id}.ok"  # ids hold dots: no with_suffix()
+        with FileLock(self.root / f"{combo.id}.lock"):
+            if not done.exists():
+                shutil.rmtree(dst, ignore_errors=True)
+                render(self.template_dir, combo, dst)
+                done.touch()
+        return dst
+
+    def finished(self) -> list[Path]:
+        """Projects completely rendered so far, by any worker."""
+        return sorted(ok.with_name(ok.name.removesuffix(".ok")) for ok in self.root.glob("*.ok"))
+
+
+@dataclass(frozen=True)
+class Validator:
+    """An external file checker: `argv + files`, exit code 0 means every file passed."""
+
+    name: str
+    argv: tuple[str, ...]
+    select: Callable[[Path], list[Path]]
+
+
+class Verdicts:
+    """Validator results cached by tool version, arguments and file content.
+
+    A cache miss for one project validates, in a single call, every not-yet-checked file
+    of all projects rendered so far, so the whole matrix costs a handful of tool runs.
+    Only when a batch fails is each of its files re-run alone, to say which one failed.
+    """
+
+    def __init__(self, cache: Path, renders: Renders) -> None:
+        self.cache = cache
+        self.renders = renders
+        self._versions: dict[str, str] = {}
+        cache.mkdir(parents=True, exist_ok=True)
+
+    def problems(self, validator: Validator, project: Path) -> dict[str, str]:
+        """Map each selected file (relative to `project`) to its problems ("" = clean)."""
+        files = validator.select(project)
+        if any(not self._entry(validator, f).exists() for f in files):
+            with FileLock(self.cache / f"{validator.name}.lock"):
+                self._run(validator, [project, *self.renders.finished()])
+        return {_label(f, project): self._entry(validator, f).read_text() for f in files}
+
+    def _version(self, validator: Validator) -> str:
+        if validator.name not in self._versions:
+            out = subprocess.run(
+                [validator.argv[0], "--version"], capture_output=True, text=True, check=False
+            )
+            self._versions[validator.name] = out.stdout + out.stderr
+        return self._versions[validator.name]
+
+    def _entry(self, validator: Validator, file: Path) -> Path:
+        key = hashlib.sha256()
+        for part in (self._version(validator), *validator.argv, file.suffix):
+            key.update(part.encode() + b"\0")
+        key.update(file.read_bytes())
+        return self.cache / f"{validator.name}-{key.hexdigest()[:32]}.txt"
+
+    def _run(self, validator: Validator, projects: Iterable[Path]) -> None:
+        todo: dict[Path, tuple[Path, Path]] = {}  # cache entry -> (file, its project)
+        for project in projects:
+            for file in validator.select(project):
+                entry = self._entry(validator, file)
+                if not entry.exists():
+                    todo.setdefault(entry, (file, project))
+        if not todo:
+            return
+        # A neutral working directory: no project's tool config applies to the batch.
+        batch = _run([*validator.argv, *(str(f) for f, _ in todo.values())], cwd=self.cache)
+        for entry, (file, project) in todo.items():
+            message = ""
+            if batch.returncode:
+                alone = _run([*validator.argv, str(file)], cwd=self.cache)
+                message = _output(alone) if alone.returncode else ""
+            tmp = entry.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(message.replace(f"{project}/", ""))
+            tmp.replace(entry)
+
+
+def _label(file: Path, project: Path) -> str:
+    return str(file.relative_to(project)) if file.is_relative_to(project) else file.name
+
+
+def _run(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False, timeout=600)
+
+
+def _output(result: subprocess.CompletedProcess[str]) -> str:
+    return (result.stdout + result.stderr).strip() or f"exit code {result.returncode}"
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of `version` (e.g. "3.12"), from PATH, pyenv or uv, verified by running it."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [
+        shutil.which(f"python{version}"),
+        *(str(p) for p in sorted(pyenv.glob(f"{version}*/bin/python{version}"))),
+    ]
+    uv = tool("uv")
+    if uv:
+        found = _run([uv, "python", "find", "--no-python-downloads", version])
+        candidates.append(found.stdout.strip() if found.returncode == 0 else None)
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    for candidate in filter(None, candidates):
+        if _run([candidate, "-c", probe]).stdout.strip() == version:
+            return candidate
+    return None
+
+
+def dependency_key(project: Path, python: str) -> str:
+    """Hash of what a project's venv holds: interpreter and every dependency list."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    meta = pyproject.get("project", {})
+    wanted = {
+        "python": _run([python, "-VV"]).stdout.strip(),
+        "dependencies": meta.get("dependencies", []),
+        "optional": meta.get("optional-dependencies", {}),
+        "groups": pyproject.get("dependency-groups", {}),
+    }
+    return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def venv_path(project: Path, python: str) -> Path:
+    """Where the cached venv for this project's dependencies and interpreter lives."""
+    return cache_root() / "venvs" / dependency_key(project, python)
+
+
+def ensure_venv(venv: Path, project: Path, python: str) -> None:
+    """Build `venv` with the project's dependencies (not the project) unless it is complete.
+
+    Call it holding `<venv>.lock`, and keep holding it while the project itself is
+    installed and tested, so two projects with the same dependencies never share it at once.
+    """
+    uv = tool("uv")
+    assert uv, "uv is needed to build the generated project's venv"
+    if (venv / ".complete").exists():
+        return
+    shutil.rmtree(venv, ignore_errors=True)
+    _check([uv, "venv", "--quiet", "--python", python, str(venv)], project)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    groups = [arg for g in pyproject.get("dependency-groups", {}) for arg in ("--group", g)]
+    install = [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")]
+    _check([*install, "-r", "pyproject.toml", "--all-extras", *groups], project)
+    (venv / ".complete").touch()
+
+
+def _check(argv: list[str], cwd: Path) -> None:
+    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"{' '.join(argv)} failed:\n{_output(result)}"
+
+
+def assert_refused(template_dir: Path, data: dict[str, object], message: str, dst: Path) -> None:
+    """`copier copy` with these answers fails with `message` and writes nothing to `dst`."""
+    assert message, "combos.py found no validator message for these answers"
+    try:
+        copier.run_copy(
+            str(template_dir), str(dst), data=data, defaults=True, unsafe=True, quiet=True
+        )
+    except ValueError as error:
+        assert message in str(error), f"refused for another reason: {error}"
+    else:
+        raise AssertionError(f"copier accepted {data}, expected: {message}")
+    assert not dst.exists() or not any(dst.iterdir()), f"refused copy wrote {list(dst.iterdir())}"

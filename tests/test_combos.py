@@ -1,0 +1,79 @@
+"""combos.py must read copier.yml exactly as copier does: checked against copier itself.
+
+copier-mlops's copier.yml has no rule that disables a combination yet, so the rule
+machinery is also exercised on tests/data/ruled_template, which has one of each kind.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.combos import Template, covered_pairs, load
+from tests.helpers import assert_refused, copy_template, render
+
+RULED_ROOT = Path(__file__).parent / "data" / "ruled_template"
+
+
+@pytest.fixture(scope="module", params=["copier-mlops", "ruled"])
+def any_template(request: pytest.FixtureRequest) -> Template:
+    return load() if request.param == "copier-mlops" else load(RULED_ROOT)
+
+
+def _raw_choices(spec: dict[str, Any]) -> list[Any]:
+    choices = spec.get("choices", {True: True, False: False} if spec.get("type") == "bool" else {})
+    values = choices.values() if isinstance(choices, dict) else choices
+    return [v["value"] if isinstance(v, dict) else v for v in values]
+
+
+def test_axes_are_the_choice_questions_of_copier_yml(any_template: Template) -> None:
+    """The matrix axes match a plain YAML reading of copier.yml (nothing hard-coded)."""
+    raw = yaml.safe_load((any_template.root / "copier.yml").read_text())
+    expected = {
+        name: _raw_choices(spec)
+        for name, spec in raw.items()
+        if isinstance(spec, dict) and _raw_choices(spec) and not name.startswith("_")
+    }
+    assert any_template.dimensions == expected
+
+
+def test_tiers_are_nested_and_valid(any_template: Template) -> None:
+    """smoke ⊆ pairwise ⊆ full, all valid; smoke is what `--defaults` alone answers."""
+    full = {c.data for c in any_template.full}
+    pairwise = {c.data for c in any_template.pairwise}
+    smoke = any_template.smoke
+    assert len(smoke) == 1 and smoke[0].valid
+    assert smoke[0].answers == any_template.evaluate({}).answers
+    assert {smoke[0].data} <= pairwise <= full
+    assert all(c.valid for c in any_template.full) and not any(c.valid for c in any_template.invalid)
+
+
+def test_pairwise_covers_every_valid_pair(any_template: Template) -> None:
+    """Every pair of option values that some valid combination holds is in the pairwise tier."""
+    missing = any_template.valid_pairs() - covered_pairs(any_template.pairwise)
+    assert not missing, sorted(missing, key=str)
+    assert len(any_template.pairwise) <= len(any_template.full)
+
+
+def test_ruled_template_exercises_every_rule() -> None:
+    """The synthetic template has a disabled choice, a question validator and a `when`."""
+    ruled = load(RULED_ROOT)
+    assert {c.error_question for c in ruled.invalid} == {"framework", "ci"}
+    assert all("gpu" not in c.data_dict for c in ruled.full if c.data_dict["framework"] != "xgboost")
+    assert any(not c.pairs() <= covered_pairs(ruled.full) for c in ruled.invalid)
+
+
+def test_verdicts_agree_with_copier(tmp_path: Path) -> None:
+    """copier accepts every combination combos.py calls valid (recording the same answers)
+    and refuses every invalid one with the predicted message, writing nothing."""
+    ruled = load(RULED_ROOT)
+    template_dir = copy_template(tmp_path / "template", ruled)
+    for n, combo in enumerate(ruled.full):
+        project = render(template_dir, combo, tmp_path / f"ok-{n}")
+        recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+        assert {k: v for k, v in recorded.items() if not k.startswith("_")} == combo.answers_dict
+    for n, combo in enumerate(ruled.invalid):
+        assert_refused(template_dir, combo.data_dict, combo.error, tmp_path / f"bad-{n}")

@@ -1,0 +1,284 @@
+"""Static checks of every valid combination: what breaks before anything is installed.
+
+Each test takes one rendered project of the full matrix (rendered once per session and
+shared by xdist workers). External validators run in batches with verdicts cached by file
+content (see helpers.Verdicts), so identical files across combinations are checked once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.combos import Combo, Template
+from tests.helpers import Renders, Validator, Verdicts, project_files, tool
+
+# Literal `{{ }}` is legitimate in generated files (GitHub's `${{ }}`, docker/metadata-action's
+# `{{version}}`, Helm); a leftover is a `{%` or a `{{ }}` naming one of copier's variables.
+JINJA_STATEMENT = re.compile(r"\{%")
+JINJA_EXPRESSION = re.compile(r"\{\{(.*?)\}\}")
+COPIER_VARIABLES = {"_copier_conf", "_copier_answers", "_copier_python", "_folder_name"}
+
+
+@dataclass(frozen=True)
+class Brings:
+    """What choosing one option value puts into a project (paths, pyproject dependencies)."""
+
+    paths: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+
+
+# Per question, what each value brings; a project must hold what its chosen value brings and
+# nothing that another value of the same question brings. Keep in step with copier.yml
+# (test_option_table_covers_every_choice fails when a choice is missing here).
+BRINGS: dict[str, dict[Any, Brings]] = {
+    "ci_provider": {
+        "github": Brings(paths=(".github/workflows",)),
+        "gitlab": Brings(paths=(".gitlab-ci.yml",)),
+    },
+    "model_framework": {
+        "sklearn": Brings(dependencies=("skops",)),
+        "xgboost": Brings(dependencies=("xgboost",)),
+        "lightgbm": Brings(dependencies=("lightgbm",)),
+    },
+    "serving": {"fastapi": Brings(dependencies=("fastapi", "uvicorn"))},
+    "cloud": {"local": Brings(paths=("deploy/k8s/kustomization.yaml",))},
+}
+# Paths that only a chosen value may create, even where it is not the path it brings.
+EXCLUSIVE_ROOTS = {".github/workflows": ".github"}
+
+
+@pytest.fixture
+def project(combo: Combo, renders: Renders) -> Path:
+    return renders.get(combo)
+
+
+def _require(name: str) -> str:
+    """A validator's executable, or a visible skip saying what to install."""
+    path = tool(name)
+    if path is None:
+        pytest.skip(f"`{name}` is not installed: `uv pip install` the test group of pyproject.toml")
+    return path
+
+
+def _failures(results: dict[str, str]) -> str:
+    return "\n\n".join(f"── {file}\n{message}" for file, message in results.items() if message)
+
+
+def _leftover_jinja(text: str, variables: set[str]) -> bool:
+    if JINJA_STATEMENT.search(text):
+        return True
+    names = (set(re.findall(r"[A-Za-z_]\w*", m.group(1))) for m in JINJA_EXPRESSION.finditer(text))
+    return any(found & variables for found in names)
+
+
+def test_no_leftover_jinja(project: Path, template: Template) -> None:
+    """Unrendered Jinja (`{%`, `{{ <answer> }}`, a `.jinja` name) means a broken template file."""
+    variables = set(template.questions) | COPIER_VARIABLES
+    leftovers = []
+    for path in project_files(project):
+        rel = path.relative_to(project)
+        if ".jinja" in path.name or "{{" in str(rel) or _leftover_jinja(str(rel), variables):
+            leftovers.append(f"{rel}: unrendered file name")
+            continue
+        try:
+            lines = path.read_text().splitlines()
+        except UnicodeDecodeError:
+            continue  # binary file
+        leftovers += [f"{rel}:{n}: {line.strip()}" for n, line in enumerate(lines, 1)
+                      if _leftover_jinja(line, variables)]  # fmt: skip
+    assert not leftovers, "\n".join(leftovers)
+
+
+def test_python_compiles(project: Path) -> None:
+    """Every .py file is valid Python (the cheapest signal of a broken Jinja branch)."""
+    sources = [p for p in project_files(project) if p.suffix == ".py"]
+    assert sources, "the project has no Python source"
+    errors = []
+    for path in sources:
+        try:
+            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        except SyntaxError as error:
+            errors.append(f"{path.relative_to(project)}:{error.lineno}: {error.msg}")
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["check", "format"])
+def test_ruff(project: Path, command: list[str]) -> None:
+    """Generated code is lint-clean and formatted under the project's own ruff config."""
+    argv = [_require("ruff"), *command, "--no-cache", "."]
+    result = subprocess.run(argv, cwd=project, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+class _AnyTagLoader(yaml.SafeLoader):
+    """Safe YAML that reads application tags (GitLab's `!reference`) as plain data."""
+
+
+def _plain(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+
+_AnyTagLoader.add_multi_constructor("!", _plain)
+PARSERS: dict[str, Callable[[str], object]] = {
+    ".yml": lambda text: list(yaml.load_all(text, Loader=_AnyTagLoader)),  # noqa: S506
+    ".yaml": lambda text: list(yaml.load_all(text, Loader=_AnyTagLoader)),  # noqa: S506
+    ".toml": tomllib.loads,
+    ".json": json.loads,
+}
+
+
+def test_data_files_parse(project: Path) -> None:
+    """YAML (multi-document allowed), TOML and JSON files parse."""
+    files = [p for p in project_files(project) if p.suffix in PARSERS]
+    assert any(p.name == "pyproject.toml" for p in files), "no pyproject.toml rendered"
+    errors = []
+    for path in files:
+        try:
+            PARSERS[path.suffix](path.read_text())
+        except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+            errors.append(f"{path.relative_to(project)}: {error}")
+    assert not errors, "\n".join(errors)
+
+
+def test_answers_file_round_trips(
+    project: Path, combo: Combo, template: Template, template_dir: Path
+) -> None:
+    """The answers file records exactly the answers given, so `copier update` can replay them.
+
+    `_commit` only exists for git-tracked templates: test_update checks it.
+    """
+    answers_file = project / template.config.get("answers_file", ".copier-answers.yml")
+    stray = [p for p in project_files(project) if p.name == answers_file.name and p != answers_file]
+    assert not stray, f"answers files below the root (a project rendered into templates/?): {stray}"
+    recorded = yaml.safe_load(answers_file.read_text())
+    assert recorded["_src_path"] == str(template_dir)
+    assert {k: v for k, v in recorded.items() if not k.startswith("_")} == combo.answers_dict
+
+
+def _dependency_names(project: Path) -> set[str]:
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    specs = pyproject.get("project", {}).get("dependencies", [])
+    names = (re.match(r"[A-Za-z0-9._-]+", spec) for spec in specs)
+    return {re.sub(r"[-_.]+", "-", m.group(0)).lower() for m in names if m}
+
+
+def test_only_chosen_options_are_rendered(project: Path, combo: Combo) -> None:
+    """Each option's files and dependencies appear exactly when that option is chosen."""
+    answers = combo.answers_dict
+    dependencies = _dependency_names(project)
+    problems = []
+    for question, values in BRINGS.items():
+        if question not in answers:
+            continue
+        for value, brings in values.items():
+            chosen = value == answers[question]
+            for path in brings.paths:
+                exists = (project / path).exists()
+                if not chosen:
+                    exists = exists or (project / EXCLUSIVE_ROOTS.get(path, path)).exists()
+                if exists != chosen:
+                    problems.append(f"{question}={answers[question]}: {path} exists={exists}")
+            for dep in brings.dependencies:
+                if (dep in dependencies) != chosen:
+                    problems.append(f"{question}={answers[question]}: dependency {dep} listed={not chosen}")
+    assert not problems, "\n".join(problems)
+
+
+def test_option_table_covers_every_choice(template: Template) -> None:
+    """BRINGS names every value of its questions, so a new choice cannot go unchecked."""
+    for question, values in BRINGS.items():
+        assert question in template.dimensions, f"{question} is not a choice question any more"
+        assert set(values) == set(template.dimensions[question]), question
+
+
+def _dockerfiles(project: Path) -> list[Path]:
+    return [p for p in project_files(project)
+            if p.name == "Dockerfile" or p.name.startswith("Dockerfile.") or p.suffix == ".dockerfile"]  # fmt: skip
+
+
+def test_dockerfiles_pass_hadolint(project: Path, verdicts: Verdicts) -> None:
+    """Dockerfiles have no hadolint warning or error."""
+    argv = (_require("hadolint"), "--failure-threshold", "warning")
+    results = verdicts.problems(Validator("hadolint", argv, _dockerfiles), project)
+    assert results, "no Dockerfile rendered"
+    assert not _failures(results), _failures(results)
+
+
+# (builtin schema, extra arguments, which files) per CI provider.
+CI_SCHEMAS: list[tuple[str, tuple[str, ...], Callable[[Path], list[Path]]]] = [
+    ("vendor.github-workflows", (), lambda p: sorted((p / ".github" / "workflows").glob("*.y*ml"))),
+    ("vendor.gitlab-ci", ("--data-transform", "gitlab-ci"),
+     lambda p: [f for f in [p / ".gitlab-ci.yml"] if f.exists()]),
+]  # fmt: skip
+
+
+def test_ci_files_match_their_schema(project: Path, verdicts: Verdicts) -> None:
+    """CI definitions are valid for their provider (check-jsonschema's vendored schemas)."""
+    results: dict[str, str] = {}
+    for schema, extra, select in CI_SCHEMAS:
+        argv = (_require("check-jsonschema"), "--builtin-schema", schema, *extra)
+        results |= verdicts.problems(Validator(f"check-jsonschema-{schema}", argv, select), project)
+    assert results, "no CI configuration rendered"
+    assert not _failures(results), _failures(results)
+
+
+def _k8s_manifests(project: Path) -> list[Path]:
+    """Resources under deploy/k8s: not kustomization files, not the patches they apply."""
+    files = sorted((project / "deploy" / "k8s").rglob("*.y*ml"))
+    kustomizations = [f for f in files if f.stem == "kustomization"]
+    patches = set()
+    for kustomization in kustomizations:
+        spec = yaml.safe_load(kustomization.read_text()) or {}
+        for entry in [*spec.get("patches", []), *spec.get("patchesStrategicMerge", [])]:
+            path = entry.get("path") if isinstance(entry, dict) else entry
+            if isinstance(path, str):
+                patches.add((kustomization.parent / path).resolve())
+    return [f for f in files if f not in kustomizations and f.resolve() not in patches]
+
+
+def _kustomized(project: Path) -> list[Path]:
+    output = project.with_name(f"{project.name}.kustomized.yaml")
+    return [output] if output.exists() else []
+
+
+def _needs_k8s(project: Path) -> None:
+    if not (project / "deploy" / "k8s").is_dir():
+        pytest.skip("this combination renders no deploy/k8s")
+
+
+def test_k8s_manifests_validate(project: Path, verdicts: Verdicts) -> None:
+    """Each manifest is a valid Kubernetes resource, unknown fields rejected (--strict)."""
+    _needs_k8s(project)
+    argv = (_require("kubernetes-validate"), "--strict", "--quiet")
+    results = verdicts.problems(Validator("kubernetes-validate", argv, _k8s_manifests), project)
+    assert results, "deploy/k8s holds no manifest"
+    assert not _failures(results), _failures(results)
+
+
+def test_kustomize_renders_valid_resources(project: Path, verdicts: Verdicts) -> None:
+    """`kubectl kustomize deploy/k8s` builds, and what it builds validates as well."""
+    _needs_k8s(project)
+    argv = [_require("kubectl"), "kustomize", "deploy/k8s"]
+    built = subprocess.run(argv, cwd=project, capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    assert [doc for doc in yaml.safe_load_all(built.stdout) if doc], "kustomize built nothing"
+    output = project.with_name(f"{project.name}.kustomized.yaml")
+    output.with_suffix(".tmp").write_text(built.stdout)
+    output.with_suffix(".tmp").replace(output)
+    validate = (_require("kubernetes-validate"), "--strict", "--quiet")
+    results = verdicts.problems(Validator("kubernetes-validate", validate, _kustomized), project)
+    assert not _failures(results), _failures(results)
