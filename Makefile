@@ -1,0 +1,41 @@
+# copier-mlops: two commands on a fresh machine with Python 3.11+ and pip.
+#   make demo   generate a project with the default answers and run its whole lifecycle
+#   make test   run the template's test suite (COMBOS=smoke|pairwise|full for generated projects)
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= build/demo
+COMBOS ?= smoke
+PYTEST_ARGS ?=
+
+.PHONY: help demo test lint bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-6s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --group test
+	touch $@
+
+demo: $(BIN)/.installed ## Generate the default project into build/demo and run ingest → register end to end
+	rm -rf $(DEMO_DIR)
+	$(BIN)/copier copy --trust --defaults --vcs-ref HEAD . $(DEMO_DIR)
+	PATH="$(abspath $(BIN)):$$PATH" $(MAKE) -C $(DEMO_DIR) install all
+
+test: $(BIN)/.installed ## The template's test suite (static checks over every combination + generated projects)
+	$(BIN)/pytest -n 2 --combos $(COMBOS) $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed ## ruff on the template's own Python (hooks, tests, benchmarks)
+	$(BIN)/ruff check hooks tests benchmarks
+	$(BIN)/ruff format --check hooks tests benchmarks
+
+bench: $(BIN)/.installed ## Benchmarks: copy time, render + checks per combination, pipeline, serving latency
+	$(BIN)/python benchmarks/run.py
+
+clean: ## Remove the demo project and caches
+	rm -rf build .pytest_cache
