@@ -26,6 +26,7 @@ from ..core.schemas import FeatureRecord
 from ..io.bundle import load_predictor
 from ..io.sample_data import load_sample_data
 from ..settings import Settings, get_settings
+from .loader import limit_native_threads
 
 LEVELS = (1, 8, 32)
 PACKAGE = __package__.rpartition(".")[0] if __package__ else "app"
@@ -107,13 +108,22 @@ def _http_caller(
 ) -> tuple[Callable[[Any], None], Callable[[], Any]]:
     headers = {"Content-Type": "application/json"}
 
-    def make_state() -> http.client.HTTPConnection:
-        return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    def make_state() -> list[http.client.HTTPConnection]:
+        return [http.client.HTTPConnection("127.0.0.1", port, timeout=30)]
 
-    def call(connection: http.client.HTTPConnection) -> None:
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read()
+    def call(state: list[http.client.HTTPConnection]) -> None:
+        for attempt in (1, 2):
+            try:
+                state[0].request("POST", path, body=body, headers=headers)
+                response = state[0].getresponse()
+                response.read()
+                break
+            except (http.client.HTTPException, OSError):
+                # The server closed an idle keep-alive connection: reconnect once.
+                state[0].close()
+                state[0] = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                if attempt == 2:
+                    raise
         if response.status != 200:
             raise RuntimeError(f"{path} answered {response.status}")
 
@@ -143,6 +153,7 @@ def _server(command: list[str], port: int, env: dict[str, str]) -> Iterator[None
 
 def floor_app() -> Callable[..., Any]:
     """The floor: a bare ASGI app that parses JSON and calls the same Predictor."""
+    limit_native_threads()
     predictor = load_predictor(Path(get_settings().model_uri))
 
     async def app(scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
@@ -175,6 +186,7 @@ def measure_all(settings: Settings, requests_per_level: int) -> list[Measurement
     bundle = settings.bundle_dir
     if not (bundle / "manifest.json").is_file():
         raise FileNotFoundError(f"no model bundle in {bundle}: run `make all` first")
+    limit_native_threads()  # the same setting the servers use
     predictor = load_predictor(bundle)
     record = sample_record(settings)
     body = json.dumps({"records": [record]}).encode()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from ..core.predictor import Predictor
 from ..io.bundle import load_predictor
 from ..settings import Settings
@@ -22,3 +24,12 @@ def load_served_model(settings: Settings) -> Predictor:
     bundle = registry.download_bundle(uri, settings.mlflow_tracking_uri)
     alias = uri.partition("@")[2] or None
     return load_predictor(bundle, version=ref.version if ref else None, alias=alias)
+
+
+def limit_native_threads() -> None:
+    """One thread per request: OpenMP/BLAS pools cost more than they save on small batches.
+
+    Tree ensembles start an OpenMP team per call; with one record that start-up is
+    most of the latency (about 4x on two cores). Scale out with processes instead.
+    """
+    threadpool_limits(limits=1)
