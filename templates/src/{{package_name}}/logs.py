@@ -36,3 +36,10 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("alembic", "mlflow", "matplotlib", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def adopt(name: str) -> None:
+    """Route a library logger that installed its own plain-text handler through ours."""
+    library = logging.getLogger(name)
+    library.handlers.clear()
+    library.propagate = True

@@ -18,6 +18,7 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from ..logs import adopt
 from ..settings import Settings
 
 CHAMPION = "champion"
@@ -33,6 +34,7 @@ class ModelVersionRef:
 
 def configure(settings: Settings) -> MlflowClient:
     """Point MLflow at the configured store and experiment."""
+    adopt("mlflow")  # MLflow adds a plain-text handler at import: log as JSON instead
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     mlflow.set_experiment(settings.mlflow_experiment_name)
     return MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
