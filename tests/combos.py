@@ -146,7 +146,7 @@ class Template:
 
     def __init__(self, root: Path = TEMPLATE_ROOT) -> None:
         # copier's own loader: handles `!include` and multi-document copier.yml.
-        from copier._template import filter_config, load_template_config  # noqa: PLC0415
+        from copier._template import filter_config, load_template_config
 
         conf_path = next(p for p in (root / "copier.yml", root / "copier.yaml") if p.exists())
         config, questions = filter_config(load_template_config(conf_path))
@@ -306,7 +306,7 @@ def _unique(combos: Iterable[Combo]) -> list[Combo]:
 
 def _main(argv: list[str]) -> Iterator[str]:
     template = load()
-    tier: Tier = argv[0] if argv and argv[0] in TIERS else "full"  # type: ignore[assignment]
+    tier: Tier = next((t for t in TIERS if argv[:1] == [t]), "full")
     for combo in template.tier(tier):
         yield f"{combo.id:45} {combo.data_dict}"
     yield f"{tier}: {len(template.tier(tier))} combos, {len(template.invalid)} invalid"

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import cast
 
 import pytest
 from filelock import FileLock
 
-from tests.combos import TIERS, Template, load
+from tests.combos import TIERS, Template, Tier, load
 from tests.helpers import Renders, Verdicts, cache_root, copy_template
 
 TEMPLATE = load()
@@ -33,7 +34,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "combo" not in metafunc.fixturenames:
         return
     generated = metafunc.definition.get_closest_marker("generated") is not None
-    tier = metafunc.config.getoption("--combos") if generated else "full"
+    tier = cast(Tier, metafunc.config.getoption("--combos") if generated else "full")
     combos = TEMPLATE.tier(tier)
     metafunc.parametrize("combo", combos, ids=[c.id for c in combos])
 

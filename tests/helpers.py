@@ -230,15 +230,15 @@ def ensure_venv(venv: Path, project: Path, python: str) -> None:
     if (venv / ".complete").exists():
         return
     shutil.rmtree(venv, ignore_errors=True)
-    _check([uv, "venv", "--quiet", "--python", python, str(venv)], project)
+    run_checked([uv, "venv", "--quiet", "--python", python, str(venv)], project)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     groups = [arg for g in pyproject.get("dependency-groups", {}) for arg in ("--group", g)]
     install = [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")]
-    _check([*install, "-r", "pyproject.toml", "--all-extras", *groups], project)
+    run_checked([*install, "-r", "pyproject.toml", "--all-extras", *groups], project)
     (venv / ".complete").touch()
 
 
-def _check(argv: list[str], cwd: Path) -> None:
+def run_checked(argv: list[str], cwd: Path) -> None:
     result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"{' '.join(argv)} failed:\n{_output(result)}"
 

@@ -7,6 +7,7 @@ messages, so the tests can wait for the exact text copier.yml renders.
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +38,9 @@ class Session:
             encoding="utf-8",
             timeout=30,
             dimensions=(60, 500),
+            # No terminal answers prompt_toolkit's cursor-position request: without this
+            # it waits about a second for the reply at every question.
+            env={**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1"},
         )
         self.child.logfile_read = self.screen
 

@@ -31,18 +31,22 @@ COPIER_VARIABLES = {"_copier_conf", "_copier_answers", "_copier_python", "_folde
 
 @dataclass(frozen=True)
 class Brings:
-    """What choosing one option value puts into a project (paths, pyproject dependencies)."""
+    """What choosing one option value puts into a project.
+
+    `paths` and `dependencies` (of [project]) must be there when the value is chosen; when
+    another value is chosen, none of `paths`, `owns` or `dependencies` may be.
+    """
 
     paths: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
+    owns: tuple[str, ...] = ()
 
 
-# Per question, what each value brings; a project must hold what its chosen value brings and
-# nothing that another value of the same question brings. Keep in step with copier.yml
-# (test_option_table_covers_every_choice fails when a choice is missing here).
+# Per question, what each value brings. Keep in step with copier.yml:
+# test_option_table_covers_every_choice fails when a choice is missing here.
 BRINGS: dict[str, dict[Any, Brings]] = {
     "ci_provider": {
-        "github": Brings(paths=(".github/workflows",)),
+        "github": Brings(paths=(".github/workflows",), owns=(".github",)),
         "gitlab": Brings(paths=(".gitlab-ci.yml",)),
     },
     "model_framework": {
@@ -53,8 +57,6 @@ BRINGS: dict[str, dict[Any, Brings]] = {
     "serving": {"fastapi": Brings(dependencies=("fastapi", "uvicorn"))},
     "cloud": {"local": Brings(paths=("deploy/k8s/kustomization.yaml",))},
 }
-# Paths that only a chosen value may create, even where it is not the path it brings.
-EXCLUSIVE_ROOTS = {".github/workflows": ".github"}
 
 
 @pytest.fixture
@@ -134,8 +136,8 @@ def _plain(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
 
 _AnyTagLoader.add_multi_constructor("!", _plain)
 PARSERS: dict[str, Callable[[str], object]] = {
-    ".yml": lambda text: list(yaml.load_all(text, Loader=_AnyTagLoader)),  # noqa: S506
-    ".yaml": lambda text: list(yaml.load_all(text, Loader=_AnyTagLoader)),  # noqa: S506
+    ".yml": lambda text: list(yaml.load_all(text, Loader=_AnyTagLoader)),
+    ".yaml": lambda text: list(yaml.load_all(text, Loader=_AnyTagLoader)),
     ".toml": tomllib.loads,
     ".json": json.loads,
 }
@@ -182,19 +184,18 @@ def test_only_chosen_options_are_rendered(project: Path, combo: Combo) -> None:
     dependencies = _dependency_names(project)
     problems = []
     for question, values in BRINGS.items():
-        if question not in answers:
-            continue
         for value, brings in values.items():
-            chosen = value == answers[question]
-            for path in brings.paths:
-                exists = (project / path).exists()
-                if not chosen:
-                    exists = exists or (project / EXCLUSIVE_ROOTS.get(path, path)).exists()
-                if exists != chosen:
-                    problems.append(f"{question}={answers[question]}: {path} exists={exists}")
-            for dep in brings.dependencies:
-                if (dep in dependencies) != chosen:
-                    problems.append(f"{question}={answers[question]}: dependency {dep} listed={not chosen}")
+            where = f"{question}={answers.get(question)}"
+            if value == answers.get(question):
+                problems += [f"{where}: {p} missing" for p in brings.paths
+                             if not (project / p).exists()]  # fmt: skip
+                problems += [f"{where}: {d} not a dependency" for d in brings.dependencies
+                             if d not in dependencies]  # fmt: skip
+            else:
+                problems += [f"{where}: {p} rendered" for p in (*brings.paths, *brings.owns)
+                             if (project / p).exists()]  # fmt: skip
+                problems += [f"{where}: {d} is a dependency" for d in brings.dependencies
+                             if d in dependencies]  # fmt: skip
     assert not problems, "\n".join(problems)
 
 
@@ -206,13 +207,13 @@ def test_option_table_covers_every_choice(template: Template) -> None:
 
 
 def _dockerfiles(project: Path) -> list[Path]:
-    return [p for p in project_files(project)
-            if p.name == "Dockerfile" or p.name.startswith("Dockerfile.") or p.suffix == ".dockerfile"]  # fmt: skip
+    names = ("Dockerfile", "Dockerfile.*", "*.dockerfile")
+    return [p for p in project_files(project) if any(p.match(name) for name in names)]
 
 
 def test_dockerfiles_pass_hadolint(project: Path, verdicts: Verdicts) -> None:
     """Dockerfiles have no hadolint warning or error."""
-    argv = (_require("hadolint"), "--failure-threshold", "warning")
+    argv = (_require("hadolint"), "--no-color", "--failure-threshold", "warning")
     results = verdicts.problems(Validator("hadolint", argv, _dockerfiles), project)
     assert results, "no Dockerfile rendered"
     assert not _failures(results), _failures(results)
@@ -230,7 +231,8 @@ def test_ci_files_match_their_schema(project: Path, verdicts: Verdicts) -> None:
     """CI definitions are valid for their provider (check-jsonschema's vendored schemas)."""
     results: dict[str, str] = {}
     for schema, extra, select in CI_SCHEMAS:
-        argv = (_require("check-jsonschema"), "--builtin-schema", schema, *extra)
+        options = ("--color", "never", "--builtin-schema", schema, *extra)
+        argv = (_require("check-jsonschema"), *options)
         results |= verdicts.problems(Validator(f"check-jsonschema-{schema}", argv, select), project)
     assert results, "no CI configuration rendered"
     assert not _failures(results), _failures(results)
