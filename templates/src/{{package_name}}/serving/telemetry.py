@@ -10,9 +10,9 @@ from prometheus_client import Counter, Histogram
 
 from ..core.metrics import OUTPUT_BUCKETS
 
-REQUESTS = Counter("http_requests_total", "Requests served", ["method", "route", "status"])
+REQUESTS = Counter("requests_total", "Requests served", ["method", "route", "status"])
 LATENCY = Histogram(
-    "http_request_duration_seconds",
+    "request_duration_seconds",
     "Request latency",
     ["route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),

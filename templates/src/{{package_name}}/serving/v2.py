@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ..core.predictor import ModelMetadata
 from ..core.schemas import FeatureRecord, Prediction
+from .contract import InvalidRequestError
 
 Datatype = Literal[
     "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
@@ -48,14 +49,6 @@ class InferenceResponse(BaseModel):
     model_version: str | None
     id: str | None
     outputs: list[TensorOutput]
-
-
-class InvalidInputError(ValueError):
-    """The tensors do not describe valid records; `errors` name the offending fields."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(errors[0]["msg"])
-        self.errors = errors
 
 
 def _datatype(annotation: Any) -> str:
@@ -98,7 +91,7 @@ def records_from_inputs(inputs: list[TensorInput]) -> list[FeatureRecord]:
             }
         )
     if errors:
-        raise InvalidInputError(errors)
+        raise InvalidRequestError(errors)
 
     records: list[FeatureRecord] = []
     for row in range(next(iter(lengths.values()))):
@@ -118,7 +111,7 @@ def records_from_inputs(inputs: list[TensorInput]) -> list[FeatureRecord]:
     if not records and not errors:
         errors.append({"type": "too_short", "loc": ["body", "inputs"], "msg": "empty batch"})
     if errors:
-        raise InvalidInputError(errors)
+        raise InvalidRequestError(errors)
     return records
 
 
