@@ -8,6 +8,7 @@ dependency set pays for the download; the project itself is installed editable e
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -28,6 +29,15 @@ STEPS = [
     ("mypy", ["mypy"], 900),
     ("pytest", ["pytest", "-q", "-p", "no:cacheprovider"], 1800),
 ]
+
+
+# Code generated at build time that `make install` runs after installing (gRPC stubs).
+BUILD_TIME_TARGETS = ("proto",)
+
+
+def _build_time_targets(project: Path) -> list[str]:
+    makefile = (project / "Makefile").read_text()
+    return [t for t in BUILD_TIME_TARGETS if re.search(rf"^{t}:", makefile, re.MULTILINE)]
 
 
 @dataclass
@@ -72,6 +82,8 @@ def test_generated_project_passes_its_own_checks(
         ensure_venv(venv, project, python)
         install = [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")]
         run_checked([*install, "--no-deps", "-e", "."], project)
+        for target in _build_time_targets(project):
+            run_checked(["make", target, f"VENV={venv}"], project)
         steps = [_run_step(name, argv, timeout, venv, project) for name, argv, timeout in STEPS]
     failed = [step for step in steps if step.returncode != 0]
     report = "\n\n".join(f"── {s.name}: exit {s.returncode}\n{s.output[-6000:]}" for s in failed)

@@ -54,7 +54,32 @@ BRINGS: dict[str, dict[Any, Brings]] = {
         "xgboost": Brings(dependencies=("xgboost",)),
         "lightgbm": Brings(dependencies=("lightgbm",)),
     },
-    "serving": {"fastapi": Brings(dependencies=("fastapi", "uvicorn"))},
+    "serving": {
+        "fastapi": Brings(
+            paths=("src/{package}/serving/api.py",),
+            dependencies=("fastapi", "uvicorn"),
+        ),
+        "flask": Brings(
+            paths=("src/{package}/serving/wsgi.py",),
+            dependencies=("flask", "gunicorn"),
+        ),
+        "grpc": Brings(
+            paths=("src/{package}/serving/grpc_server.py",),
+            dependencies=("grpcio", "grpcio-health-checking", "grpcio-reflection"),
+        ),
+        "bentoml": Brings(
+            paths=("src/{package}/serving/bento_service.py", "bentofile.yaml"),
+            dependencies=("bentoml",),
+        ),
+        "batch": Brings(
+            paths=("src/{package}/jobs/score.py", "deploy/k8s/cronjob.yaml"),
+            dependencies=("tqdm",),
+        ),
+    },
+    "streaming": {
+        True: Brings(paths=("src/{package}/serving/stream.py",), dependencies=("redis",)),
+        False: Brings(),
+    },
     "cloud": {"local": Brings(paths=("deploy/k8s/kustomization.yaml",))},
 }
 
@@ -182,18 +207,19 @@ def test_only_chosen_options_are_rendered(project: Path, combo: Combo) -> None:
     """Each option's files and dependencies appear exactly when that option is chosen."""
     answers = combo.answers_dict
     dependencies = _dependency_names(project)
+    package = next(p.name for p in (project / "src").iterdir() if p.is_dir())
     problems = []
     for question, values in BRINGS.items():
         for value, brings in values.items():
             where = f"{question}={answers.get(question)}"
             if value == answers.get(question):
                 problems += [f"{where}: {p} missing" for p in brings.paths
-                             if not (project / p).exists()]  # fmt: skip
+                             if not (project / p.format(package=package)).exists()]  # fmt: skip
                 problems += [f"{where}: {d} not a dependency" for d in brings.dependencies
                              if d not in dependencies]  # fmt: skip
             else:
                 problems += [f"{where}: {p} rendered" for p in (*brings.paths, *brings.owns)
-                             if (project / p).exists()]  # fmt: skip
+                             if (project / p.format(package=package)).exists()]  # fmt: skip
                 problems += [f"{where}: {d} is a dependency" for d in brings.dependencies
                              if d in dependencies]  # fmt: skip
     assert not problems, "\n".join(problems)

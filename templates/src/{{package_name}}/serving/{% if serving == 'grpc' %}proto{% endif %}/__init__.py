@@ -1,0 +1,15 @@
+"""The gRPC wire format: `*.proto` here, Python stubs generated next to them by `make proto`.
+
+The stubs are build output (git-ignored), so they always match the installed
+grpcio-tools and protobuf runtime. The names below are conventions both ends of
+the wire share.
+"""
+
+# A health-service name that is SERVING as soon as the process answers, for liveness
+# probes; "" (the whole server) turns SERVING only once the model is loaded.
+LIVENESS = "liveness"
+
+
+def metrics_port(port: int) -> int:
+    """Prometheus scrapes over HTTP/1.1, which a gRPC port does not speak: the next port."""
+    return port + 1
