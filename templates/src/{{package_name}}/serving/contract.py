@@ -8,6 +8,7 @@ field, which each adapter maps to its framework's "invalid argument" answer
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import ValidationError
@@ -65,3 +66,18 @@ def parse_batch(payload: Any, limit: int) -> list[FeatureRecord]:
             [{"type": "missing", "loc": ["body", "records"], "msg": "field required"}]
         )
     return parse_records(payload["records"], limit)
+
+
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats (which JSON cannot carry) by their names.
+
+    Error answers echo the offending value, and a NaN or infinity sent by a
+    client must not turn the 422 itself into invalid JSON.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
