@@ -20,8 +20,9 @@ from . import state
 logger = logging.getLogger(__name__)
 
 
-def run(settings: Settings) -> dict[str, float]:
-    last = state.load(settings)
+def run(settings: Settings, run_id: str | None = None) -> dict[str, float]:
+    """Evaluate training run `run_id` (the newest if None) on its test split."""
+    last = state.load(settings, run_id)
     predictor = load_predictor(Path(last.bundle_dir))
     test = pd.read_parquet(last.test_path)
     target = test[TARGET].to_numpy()

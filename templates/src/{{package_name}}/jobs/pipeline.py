@@ -1,4 +1,8 @@
-"""The whole lifecycle in one process: ingest → validate → train → evaluate → register."""
+"""The whole lifecycle in one process: ingest → validate → train → evaluate → register.
+
+Each step gets the reference the previous one returned (a partition path, a run id),
+exactly as an orchestrator hands them over.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,8 @@ class PipelineResult:
 
 def run(settings: Settings) -> PipelineResult:
     """Run every step; a validation failure raises before anything is trained or registered."""
-    ingest.run(settings)
-    validate.run(settings)
-    last = train.run(settings)
-    metrics = evaluate.run(settings)
-    return PipelineResult(last.run_id, metrics, register.run(settings))
+    raw = ingest.run(settings)
+    validated = validate.run(settings, raw)
+    last = train.run(settings, validated)
+    metrics = evaluate.run(settings, last.run_id)
+    return PipelineResult(last.run_id, metrics, register.run(settings, last.run_id))

@@ -60,8 +60,9 @@ def _champion_metric(
         return current.version, logged
 
 
-def run(settings: Settings) -> RegistrationResult:
-    last = state.load(settings)
+def run(settings: Settings, run_id: str | None = None) -> RegistrationResult:
+    """Register training run `run_id` (the newest if None); promote it if it wins the gate."""
+    last = state.load(settings, run_id)
     valid = pd.read_parquet(last.valid_path)
     candidate = _score(load_predictor(Path(last.bundle_dir)), valid)
 

@@ -25,8 +25,9 @@ def report_path(settings: Settings) -> Path:
     return settings.reports_dir / "validation.json"
 
 
-def run(settings: Settings) -> Path:
-    raw_path = lake.latest_partition(settings.data_dir, lake.RAW)
+def run(settings: Settings, raw_path: Path | None = None) -> Path:
+    """Validate `raw_path` (the newest raw partition if None); return the validated one."""
+    raw_path = raw_path or lake.latest_partition(settings.data_dir, lake.RAW)
     typed, report = validate(pd.read_parquet(raw_path))
     out = report_path(settings)
     out.parent.mkdir(parents=True, exist_ok=True)
