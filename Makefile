@@ -1,6 +1,7 @@
 # copier-mlops: two commands on a fresh machine with Python 3.11+ and pip.
 #   make demo   generate a project with the default answers and run its whole lifecycle
-#   make test   run the template's test suite (COMBOS=smoke|pairwise|full for generated projects)
+#   make test   run the template's test suite (COMBOS=smoke|pairwise|covering|full for generated
+#               projects, STATIC=covering|full for the static checks)
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
@@ -9,6 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= build/demo
 COMBOS ?= smoke
+STATIC ?= covering
 PYTEST_ARGS ?=
 
 .PHONY: help demo test lint bench clean
@@ -28,7 +30,7 @@ demo: $(BIN)/.installed ## Generate the default project into build/demo and run 
 	PATH="$(abspath $(BIN)):$$PATH" $(MAKE) -C $(DEMO_DIR) install all
 
 test: $(BIN)/.installed ## The template's test suite (static checks over every combination + generated projects)
-	$(BIN)/pytest -n 2 --combos $(COMBOS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --combos $(COMBOS) --static-combos $(STATIC) $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed ## ruff on the template's own Python (hooks, tests, benchmarks)
 	$(BIN)/ruff check hooks tests benchmarks

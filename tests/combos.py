@@ -7,7 +7,9 @@ passed). This module renders those same templates for every combination of the c
 questions, so adding a choice or a rule to copier.yml changes the test matrix by itself.
 
 Tiers: `smoke` (the default answers), `pairwise` (every valid pair of option values at
-least once), `full` (every valid combination). `python -m tests.combos [tier]` prints one.
+least once), `covering` (every valid combination of the axes in INTERACTING, the other
+axes rotated through their values, plus the pairwise set), `full` (every valid
+combination). `python -m tests.combos [tier]` prints one.
 """
 
 from __future__ import annotations
@@ -26,9 +28,14 @@ from allpairspy import AllPairs
 from jinja2.sandbox import SandboxedEnvironment
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
-Tier = Literal["smoke", "pairwise", "full"]
+Tier = Literal["smoke", "pairwise", "covering", "full"]
 TIERS: tuple[Tier, ...] = get_args(Tier)
 Pair = tuple[tuple[str, Any], tuple[str, Any]]
+
+# The axes whose choices meet in the same files (dependencies, Dockerfile, manifests,
+# CLI, tests): `covering` multiplies these and rotates the rest (Python version,
+# streaming, CI provider), which only touch files of their own or a line each.
+INTERACTING = ("task", "model_framework", "serving", "orchestrator")
 
 _FALSE = {"", "0", "n", "no", "f", "false", "off", "null", "~", "none"}
 
@@ -164,7 +171,11 @@ class Template:
         """Render a templated value; non-strings pass through, as in copier."""
         if not isinstance(source, str):
             return source
-        return self.env.from_string(source).render(dict(context))
+        return self._compiled(source).render(dict(context))
+
+    @functools.cache  # noqa: B019 - one Template per root, kept for the session
+    def _compiled(self, source: str) -> Any:
+        return self.env.from_string(source)
 
     @cached_property
     def dimensions(self) -> dict[str, list[Any]]:
@@ -279,12 +290,32 @@ class Template:
             missing -= best.pairs()
         return chosen
 
+    @cached_property
+    def covering(self) -> list[Combo]:
+        """Every valid combination of the INTERACTING axes, the others rotated; plus pairwise."""
+        key_axes = [a for a in INTERACTING if a in self.dimensions]
+        rest = [a for a in self.dimensions if a not in key_axes]
+        rest_rows = list(itertools.product(*(self.dimensions[a] for a in rest)))
+        chosen = list(self.pairwise)
+        keys = itertools.product(*(self.dimensions[a] for a in key_axes))
+        for i, key in enumerate(keys):
+            for j in range(len(rest_rows)):
+                row = rest_rows[(i + j) % len(rest_rows)]
+                combo = self.evaluate(
+                    dict(zip(key_axes, key, strict=True)) | dict(zip(rest, row, strict=True))
+                )
+                if combo.valid:
+                    chosen.append(combo)
+                    break
+        return _unique(chosen)
+
     def valid_pairs(self) -> set[Pair]:
         """Every pair of option values that some valid combination contains."""
         return covered_pairs(self.full)
 
     def tier(self, name: Tier) -> list[Combo]:
-        return {"smoke": self.smoke, "pairwise": self.pairwise, "full": self.full}[name]
+        combos: list[Combo] = getattr(self, name)  # each tier is computed on first use only
+        return combos
 
 
 @functools.cache

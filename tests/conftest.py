@@ -1,8 +1,9 @@
-"""Fixtures and the `--combos` option shared by the template's tests.
+"""Fixtures and the `--combos`/`--static-combos` options shared by the template's tests.
 
-Static checks are parametrized over the full matrix; tests marked `generated` take the
-tier chosen with `--combos smoke|pairwise|full` (default: smoke), because each of them
-installs and tests a whole generated project.
+Static checks take the tier chosen with `--static-combos` (default: covering, every
+combination of the interacting options; `full` is all of them); tests marked `generated`
+take the tier chosen with `--combos smoke|pairwise|covering|full` (default: smoke),
+because each of them installs and tests a whole generated project.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--combos",
         choices=TIERS,
         default="smoke",
-        help="combinations for the `generated` tests: smoke (defaults), pairwise, full",
+        help="combinations for the `generated` tests: smoke (defaults), pairwise, covering, full",
+    )
+    parser.addoption(
+        "--static-combos",
+        choices=TIERS,
+        default="covering",
+        help="combinations for the static checks (default: covering; full: every combination)",
     )
 
 
@@ -34,7 +41,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "combo" not in metafunc.fixturenames:
         return
     generated = metafunc.definition.get_closest_marker("generated") is not None
-    tier = cast(Tier, metafunc.config.getoption("--combos") if generated else "full")
+    option = "--combos" if generated else "--static-combos"
+    tier = cast(Tier, metafunc.config.getoption(option))
     combos = TEMPLATE.tier(tier)
     metafunc.parametrize("combo", combos, ids=[c.id for c in combos])
 
@@ -70,3 +78,31 @@ def renders(shared_dir: Path, template_dir: Path) -> Renders:
 @pytest.fixture(scope="session")
 def verdicts(renders: Renders) -> Verdicts:
     return Verdicts(cache_root() / "checks", renders)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Seconds per generated project, summed by orchestrator (the heavy stacks' budget)."""
+    rows: dict[str, list[dict[str, float]]] = {}
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "timings" and getattr(report, "when", "") == "call":
+                    timings = dict(value)
+                    group = str(timings.pop("orchestrator"))
+                    timings.pop("combo")
+                    rows.setdefault(group, []).append(timings)
+    if not rows:
+        return
+    columns = sorted({column for group in rows.values() for row in group for column in row})
+    terminalreporter.section("generated projects: seconds by orchestrator (sum over combos)")
+    widths = {c: len(c) + 2 for c in columns}
+    terminalreporter.write_line(
+        f"{'orchestrator':14}{'combos':>7}"
+        + "".join(f"{c:>{widths[c]}}" for c in columns)
+        + f"{'total':>9}"
+    )
+    for group, group_rows in sorted(rows.items()):
+        sums = {c: sum(r.get(c, 0.0) for r in group_rows) for c in columns}
+        cells = "".join(f"{sums[c]:>{widths[c]}.0f}" for c in columns)
+        total = sum(sums.values())
+        terminalreporter.write_line(f"{group:14}{len(group_rows):>7}{cells}{total:>9.0f}")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.combos import Template, covered_pairs, load
+from tests.combos import INTERACTING, Combo, Template, covered_pairs, load
 from tests.helpers import assert_refused, copy_template, render
 
 RULED_ROOT = Path(__file__).parent / "data" / "ruled_template"
@@ -57,6 +57,19 @@ def test_pairwise_covers_every_valid_pair(any_template: Template) -> None:
     missing = any_template.valid_pairs() - covered_pairs(any_template.pairwise)
     assert not missing, sorted(missing, key=str)
     assert len(any_template.pairwise) <= len(any_template.full)
+
+
+def test_covering_multiplies_the_interacting_axes(any_template: Template) -> None:
+    """Every valid combination of the INTERACTING axes is in `covering`, and so is pairwise."""
+    axes = [a for a in INTERACTING if a in any_template.dimensions]
+
+    def key(combo: Combo) -> tuple[Any, ...]:
+        return tuple(combo.data_dict.get(a) for a in axes)
+
+    covering = any_template.covering
+    assert {key(c) for c in any_template.full} == {key(c) for c in covering}
+    assert {c.data for c in any_template.pairwise} <= {c.data for c in covering}
+    assert all(c.valid for c in covering)
 
 
 def test_ruled_template_exercises_every_rule() -> None:

@@ -11,6 +11,8 @@ import os
 import re
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +25,19 @@ from tests.helpers import ensure_venv, find_python, render, run_checked, tool, v
 pytestmark = pytest.mark.generated
 
 # (name, command, timeout in seconds): what `make lint` and `make test` run in the project.
+# Projects with an orchestrator run its tests (marker `orchestration`, the heavy stacks)
+# as a group of their own, so the summary can say how long each orchestrator costs.
+PYTEST = ["pytest", "-q", "-p", "no:cacheprovider"]
 STEPS = [
     ("ruff check", ["ruff", "check", "."], 120),
     ("ruff format", ["ruff", "format", "--check", "."], 120),
     ("mypy", ["mypy"], 900),
-    ("pytest", ["pytest", "-q", "-p", "no:cacheprovider"], 1800),
+    ("pytest", PYTEST, 1800),
+]
+ORCHESTRATED_STEPS = [
+    *STEPS[:-1],
+    ("pytest", [*PYTEST, "-m", "not orchestration"], 1800),
+    ("pytest orchestration", [*PYTEST, "-m", "orchestration"], 1800),
 ]
 
 
@@ -45,6 +55,7 @@ class Step:
     name: str
     returncode: int
     output: str
+    seconds: float = 0.0
 
 
 def _run_step(name: str, argv: list[str], timeout: int, venv: Path, project: Path) -> Step:
@@ -52,6 +63,7 @@ def _run_step(name: str, argv: list[str], timeout: int, venv: Path, project: Pat
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env |= {"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"}
     command = [str(venv / "bin" / argv[0]), *argv[1:]]
+    start = time.perf_counter()
     try:
         done = subprocess.run(
             command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout
@@ -59,12 +71,15 @@ def _run_step(name: str, argv: list[str], timeout: int, venv: Path, project: Pat
     except subprocess.TimeoutExpired as expired:
         out = expired.stdout or b""
         partial = out.decode(errors="replace") if isinstance(out, bytes) else out
-        return Step(name, -1, f"timed out after {timeout}s\n{partial}")
-    return Step(name, done.returncode, done.stdout + done.stderr)
+        return Step(name, -1, f"timed out after {timeout}s\n{partial}", timeout)
+    return Step(name, done.returncode, done.stdout + done.stderr, time.perf_counter() - start)
 
 
 def test_generated_project_passes_its_own_checks(
-    combo: Combo, template_dir: Path, tmp_path: Path
+    combo: Combo,
+    template_dir: Path,
+    tmp_path: Path,
+    record_property: Callable[[str, object], None],
 ) -> None:
     """ruff, mypy and pytest of the generated project all pass for this combination."""
     version = str(
@@ -78,13 +93,27 @@ def test_generated_project_passes_its_own_checks(
     project = render(template_dir, combo, tmp_path / "project")
     venv = venv_path(project, python)
     venv.parent.mkdir(parents=True, exist_ok=True)
+    orchestrated = combo.answers_dict.get("orchestrator", "none") != "none"
     with FileLock(f"{venv}.lock"):  # venvs are shared by combos with the same dependencies
+        start = time.perf_counter()
         ensure_venv(venv, project, python)
         install = [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")]
         run_checked([*install, "--no-deps", "-e", "."], project)
         for target in _build_time_targets(project):
             run_checked(["make", target, f"VENV={venv}"], project)
-        steps = [_run_step(name, argv, timeout, venv, project) for name, argv, timeout in STEPS]
+        installed = time.perf_counter() - start
+        plan = ORCHESTRATED_STEPS if orchestrated else STEPS
+        steps = [_run_step(name, argv, timeout, venv, project) for name, argv, timeout in plan]
+    # Read by conftest.pytest_terminal_summary: seconds per step, grouped by orchestrator.
+    record_property(
+        "timings",
+        {
+            "combo": combo.id,
+            "orchestrator": combo.answers_dict.get("orchestrator", "none"),
+            "install": round(installed, 1),
+            **{step.name: round(step.seconds, 1) for step in steps},
+        },
+    )
     failed = [step for step in steps if step.returncode != 0]
     report = "\n\n".join(f"── {s.name}: exit {s.returncode}\n{s.output[-6000:]}" for s in failed)
     assert not failed, f"{combo.id} in {project}:\n{report}"

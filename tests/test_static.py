@@ -1,6 +1,7 @@
 """Static checks of every valid combination: what breaks before anything is installed.
 
-Each test takes one rendered project of the full matrix (rendered once per session and
+Each test takes one rendered project of the `--static-combos` tier (default: covering, which
+multiplies the interacting options; rendered once per session and
 shared by xdist workers). External validators run in batches with verdicts cached by file
 content (see helpers.Verdicts), so identical files across combinations are checked once.
 """
@@ -81,7 +82,28 @@ BRINGS: dict[str, dict[Any, Brings]] = {
         False: Brings(),
     },
     "cloud": {"local": Brings(paths=("deploy/k8s/kustomization.yaml",))},
+    "orchestrator": {
+        "none": Brings(),
+        "airflow": Brings(
+            paths=("src/{package}/orchestration/airflow_dag.py", "dags", "deploy/airflow"),
+            dependencies=("apache-airflow",),
+        ),
+        "prefect": Brings(
+            paths=("src/{package}/orchestration/prefect_flow.py", "prefect.yaml", "deploy/prefect"),
+            dependencies=("prefect",),
+        ),
+        "kubeflow": Brings(
+            paths=("src/{package}/orchestration/kfp_pipeline.py", "deploy/kubeflow"),
+            dependencies=("kfp", "kfp-kubernetes"),
+        ),
+        "dagster": Brings(
+            paths=("src/{package}/orchestration/dagster_defs.py", "deploy/dagster"),
+            dependencies=("dagster",),
+        ),
+    },
 }
+# Files every orchestrator brings and `none` must not have.
+ORCHESTRATION_COMMON = ("src/{package}/orchestration/steps.py", "tests/test_orchestration.py")
 
 
 @pytest.fixture
@@ -222,6 +244,10 @@ def test_only_chosen_options_are_rendered(project: Path, combo: Combo) -> None:
                              if (project / p.format(package=package)).exists()]  # fmt: skip
                 problems += [f"{where}: {d} is a dependency" for d in brings.dependencies
                              if d in dependencies]  # fmt: skip
+    orchestrated = answers.get("orchestrator", "none") != "none"
+    for path in ORCHESTRATION_COMMON:
+        if (project / path.format(package=package)).exists() != orchestrated:
+            problems.append(f"orchestrator={answers.get('orchestrator')}: {path} present or absent")
     assert not problems, "\n".join(problems)
 
 
