@@ -62,6 +62,9 @@ def _run_step(name: str, argv: list[str], timeout: int, venv: Path, project: Pat
     # The outer pytest's variables (xdist worker ids, PYTEST_ADDOPTS) must not leak in.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env |= {"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"}
+    # One mypy cache per venv (its users run one at a time, under the venv's lock): the
+    # installed packages (Airflow, Prefect, Dagster are large and typed) are analysed once.
+    env["MYPY_CACHE_DIR"] = str(venv / ".mypy_cache")
     command = [str(venv / "bin" / argv[0]), *argv[1:]]
     start = time.perf_counter()
     try:
