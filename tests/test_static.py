@@ -220,7 +220,10 @@ def test_answers_file_round_trips(
 
 def _dependency_names(project: Path) -> set[str]:
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
-    specs = pyproject.get("project", {}).get("dependencies", [])
+    project_table = pyproject.get("project", {})
+    # Runtime dependencies and the orchestration extra (not the dev tools).
+    extras = project_table.get("optional-dependencies", {}).get("orchestration", [])
+    specs = [*project_table.get("dependencies", []), *extras]
     names = (re.match(r"[A-Za-z0-9._-]+", spec) for spec in specs)
     return {re.sub(r"[-_.]+", "-", m.group(0)).lower() for m in names if m}
 
