@@ -265,6 +265,21 @@ class Template:
         return _unique(c for _, c in self._product if not c.valid)
 
     @cached_property
+    def invalid_pairwise(self) -> list[Combo]:
+        """Refused combinations covering every pair of option values that any refused one has.
+
+        A rule is a Jinja expression over the answers, so a pair it reacts to is exercised
+        here; `full` keeps every refused combination.
+        """
+        chosen: list[Combo] = []
+        missing = covered_pairs(self.invalid)
+        while missing:
+            best = max(self.invalid, key=lambda c: len(c.pairs() & missing))
+            chosen.append(best)
+            missing -= best.pairs()
+        return chosen
+
+    @cached_property
     def smoke(self) -> list[Combo]:
         """The default answers, expressed as the full-matrix combo they equal."""
         defaults = self.evaluate({}).answers_dict

@@ -37,7 +37,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Give every test that asks for `combo` its tier of the matrix."""
+    """Give every test that asks for `combo` its tier of the matrix, `bad` its refusals."""
+    if "bad" in metafunc.fixturenames:
+        full = metafunc.config.getoption("--static-combos") == "full"
+        bad = TEMPLATE.invalid if full else TEMPLATE.invalid_pairwise
+        no_rule = pytest.mark.skip(reason="no rule in copier.yml disables a combination yet")
+        params = [pytest.param(c, id=c.id) for c in bad] or [pytest.param(None, marks=no_rule)]
+        metafunc.parametrize("bad", params)
     if "combo" not in metafunc.fixturenames:
         return
     generated = metafunc.definition.get_closest_marker("generated") is not None
