@@ -294,7 +294,8 @@ def test_ci_files_match_their_schema(project: Path, verdicts: Verdicts) -> None:
 
 
 def _k8s_manifests(project: Path) -> list[Path]:
-    """Resources under deploy/k8s: not kustomization files, not the patches they apply."""
+    """Resources under deploy/k8s (not kustomization files, not the patches they apply),
+    and the orchestrator's data volume."""
     files = sorted((project / "deploy" / "k8s").rglob("*.y*ml"))
     kustomizations = [f for f in files if f.stem == "kustomization"]
     patches = set()
@@ -304,7 +305,9 @@ def _k8s_manifests(project: Path) -> list[Path]:
             path = entry.get("path") if isinstance(entry, dict) else entry
             if isinstance(path, str):
                 patches.add((kustomization.parent / path).resolve())
-    return [f for f in files if f not in kustomizations and f.resolve() not in patches]
+    manifests = [f for f in files if f not in kustomizations and f.resolve() not in patches]
+    # The orchestrator's data volume (deploy/<orchestrator>/data-pvc.yaml) is a manifest too.
+    return manifests + sorted((project / "deploy").glob("*/data-pvc.yaml"))
 
 
 def _kustomized(project: Path) -> list[Path]:

@@ -24,7 +24,9 @@ STEPS = ("ingest", "validate", "train", "evaluate", "register")
 # Daily retraining at 03:00 UTC; every adapter uses this one schedule.
 SCHEDULE = "0 3 * * *"
 # Steps that read or write a store (source, lake, MLflow) are retried with exponential
-# back-off: 30 s, 60 s, 120 s. Validation is deterministic, so bad data fails at once.
+# back-off from RETRY_DELAY, capped at MAX_RETRY_DELAY where the orchestrator has a cap
+# (each grows the delay by its own formula). Validation is deterministic: bad data
+# fails the run at once.
 RETRIED_STEPS = frozenset({"ingest", "train", "evaluate", "register"})
 RETRIES = 3
 RETRY_DELAY = timedelta(seconds=30)
