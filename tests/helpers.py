@@ -234,7 +234,11 @@ def ensure_venv(venv: Path, project: Path, python: str) -> None:
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     groups = [arg for g in pyproject.get("dependency-groups", {}) for arg in ("--group", g)]
     install = [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")]
-    run_checked([*install, "-r", "pyproject.toml", "--all-extras", *groups], project)
+    # Byte-compiled once here: with PYTHONDONTWRITEBYTECODE set (as on this image) every
+    # process would otherwise recompile mlflow and the orchestrator at import (kfp's steps
+    # run as five subprocesses per pipeline run).
+    argv = [*install, "--compile-bytecode", "-r", "pyproject.toml", "--all-extras", *groups]
+    run_checked(argv, project)
     (venv / ".complete").touch()
 
 
