@@ -34,7 +34,7 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("alembic", "mlflow", "matplotlib", "urllib3"):
+    for noisy in ("alembic", "httpx", "mlflow", "matplotlib", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
