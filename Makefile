@@ -29,8 +29,10 @@ demo: $(BIN)/.installed ## Generate the default project into build/demo and run 
 	$(BIN)/copier copy --trust --defaults --vcs-ref HEAD . $(DEMO_DIR)
 	PATH="$(abspath $(BIN)):$$PATH" $(MAKE) -C $(DEMO_DIR) install all
 
+# worksteal: xdist's default hands each worker a contiguous chunk up front, which put every
+# generated project (the slow tests, collected together) on one worker.
 test: $(BIN)/.installed ## The template's test suite (static checks over every combination + generated projects)
-	$(BIN)/pytest -n 2 --combos $(COMBOS) --static-combos $(STATIC) $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist worksteal --combos $(COMBOS) --static-combos $(STATIC) $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed ## ruff on the template's own Python (hooks, tests, benchmarks)
 	$(BIN)/ruff check hooks tests benchmarks
