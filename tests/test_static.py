@@ -103,7 +103,11 @@ BRINGS: dict[str, dict[Any, Brings]] = {
     },
 }
 # Files every orchestrator brings and `none` must not have.
-ORCHESTRATION_COMMON = ("src/{package}/orchestration/steps.py", "tests/test_orchestration.py")
+ORCHESTRATION_COMMON = (
+    "src/{package}/orchestration/steps.py",
+    "tests/test_orchestration.py",
+    "orchestration.mk",
+)
 
 
 @pytest.fixture
