@@ -2,9 +2,10 @@
 
 Copier decides what a user may answer with Jinja templates in copier.yml: a choice-level
 `validator` that renders to a non-empty string disables that choice, a question-level
-`validator` rejects an answer, and `when` skips a question (its answer must then not be
-passed). This module renders those same templates for every combination of the choice
-questions, so adding a choice or a rule to copier.yml changes the test matrix by itself.
+`validator` rejects an answer, and `when` skips a question (not asked, not saved; a value
+passed for it with `--data` is still validated). This module renders those same templates
+for every combination of the choice questions, so adding a choice or a rule to copier.yml
+changes the test matrix by itself.
 
 Tiers: `smoke` (the default answers), `pairwise` (every valid pair of option values at
 least once), `covering` (every valid combination of the axes in INTERACTING, the other
@@ -38,6 +39,14 @@ Pair = tuple[tuple[str, Any], tuple[str, Any]]
 INTERACTING = ("task", "model_framework", "serving", "orchestrator")
 
 _FALSE = {"", "0", "n", "no", "f", "false", "off", "null", "~", "none"}
+
+# Typing mistakes tried on every free-text question that has a validator: each such
+# question must refuse at least one (tests/test_invalid.py checks), at the prompt and
+# with `--data` alike.
+MISTAKES: tuple[str, ...] = ("Bad Name", "1pkg", "nope", "")
+
+# How the interactive prompt keeps a user from reaching a refused combination.
+Guard = Literal["not asked", "disabled choice", "validated as typed"]
 
 
 def _as_bool(value: Any) -> bool:
@@ -109,6 +118,12 @@ class Question:
             multiselect=bool(spec.get("multiselect", False)),
         )
 
+    @property
+    def typed(self) -> bool:
+        """Answered by typing: copier runs the validator at the prompt only for these (and
+        for multiselects), never for a select or a yes/no question."""
+        return not self.choices
+
     def options(self) -> list[Any]:
         """Every answer this question can take in the matrix (subsets for multiselect)."""
         values = [_cast(self.type, c.value) for c in self.choices]
@@ -122,8 +137,9 @@ class Combo:
     """One set of answers and copier's verdict on it.
 
     `data` is what a test passes as `run_copy(data=...)`: the choice questions whose
-    `when` holds. `answers` is everything copier records in the answers file (data plus
-    rendered defaults). `error` is the validator message copier shows ("" when valid).
+    `when` holds, plus, in a refused combo only, the refused value of a `hidden` one.
+    `answers` is everything copier records in the answers file (data plus rendered
+    defaults, without `hidden`). `error` is the line copier refuses it with ("" if valid).
     """
 
     id: str
@@ -131,6 +147,7 @@ class Combo:
     answers: tuple[tuple[str, Any], ...]
     error: str = ""
     error_question: str = ""
+    hidden: tuple[str, ...] = ()  # questions whose `when` is false: not asked, not saved
 
     @property
     def valid(self) -> bool:
@@ -190,42 +207,63 @@ class Template:
     def evaluate(self, picks: Mapping[str, Any]) -> Combo:
         """What `run_copy(data=picks, defaults=True)` does with the questions.
 
-        Questions are resolved in order, with the picks of later questions visible as
-        copier's `init` data; a question whose `when` is false is dropped from the data.
+        Questions are resolved in order, the first refusal wins, and the picks of later
+        questions are visible as copier's `init` data. A question whose `when` is false is
+        hidden: copier still validates a value passed for it (so a refused one refuses the
+        combo), renders an accepted one without saving it, and checks its computed default
+        against the choices only. An accepted pick of a hidden question is dropped from
+        `data`: passing it would render what the answers file cannot record.
         """
         data = {k: _cast(self.questions[k].type, v) for k, v in picks.items()}
         answers: dict[str, Any] = {}
-        hidden: set[str] = set()
+        hidden: list[str] = []
         error = error_question = ""
         for q in self.questions.values():
             context = {**data, **answers}
-            if not _as_bool(self.render(q.when, context)):
-                data.pop(q.name, None)
-                hidden.add(q.name)
-            if q.name in data:
-                value = data[q.name]
-            else:
-                value = _cast(q.type, self.render(q.default, context))
+            shown = _as_bool(self.render(q.when, context))
+            if not shown:
+                hidden.append(q.name)
+            if not shown and q.name in data:
+                refusal = self.problem(q, data[q.name], context)
+                if not refusal:
+                    del data[q.name]
+                elif not error:
+                    error, error_question = refusal, q.name
+            value = data[q.name] if q.name in data else self.default(q, context)
             answers[q.name] = value
-            if q.name not in hidden and not error:
-                error = self.problem(q, value, context)
-                error_question = q.name if error else ""
-        shown = tuple((k, v) for k, v in answers.items() if k not in hidden)
+            check = self.problem if shown else self.choice_problem
+            if not error and (refusal := check(q, value, context)):
+                error, error_question = refusal, q.name
+        saved = tuple((k, v) for k, v in answers.items() if k not in hidden)
         passed = tuple((k, data[k]) for k in self.questions if k in data)
         name = "-".join(str(data[k]) for k in self.varying if k in data) or "defaults"
-        return Combo(name, passed, shown, error, error_question)
+        return Combo(name, passed, saved, error, error_question, tuple(hidden))
+
+    def default(self, q: Question, context: Mapping[str, Any]) -> Any:
+        """The question's default answer, given the answers in `context`."""
+        return _cast(q.type, self.render(q.default, context))
 
     def problem(self, q: Question, value: Any, context: Mapping[str, Any]) -> str:
-        """The message copier refuses `value` with, or "" if it accepts it."""
-        for choice in self.disabled_choices(q, context):
-            if _cast(q.type, choice.value) == value or (
-                q.multiselect and _cast(q.type, choice.value) in value
-            ):
-                return str(self.render(choice.validator, context)).strip()
-        allowed = q.options()
-        if q.choices and value not in allowed and not q.multiselect:
-            return f"{value!r} is not in {allowed}"
-        return str(self.render(q.validator, {**context, q.name: value})).strip()
+        """The line copier refuses `value` with (choices, then validator), or "" if none."""
+        if refusal := self.choice_problem(q, value, context):
+            return refusal
+        message = str(self.render(q.validator, {**context, q.name: value})).strip()
+        return f"Validation error for question '{q.name}': {message}" if message else ""
+
+    def choice_problem(self, q: Question, value: Any, context: Mapping[str, Any]) -> str:
+        """The line copier refuses a value outside the enabled choices with, or ""."""
+        if not q.choices or q.type == "bool":  # copier gives a yes/no question no choices
+            return ""
+        disabled = self.disabled_choices(q, context)
+        for choice in disabled:
+            cast = _cast(q.type, choice.value)
+            if cast == value or (q.multiselect and cast in value):
+                reason = str(self.render(choice.validator, context)).strip()
+                return f"Invalid choice for '{q.name}': {reason}"
+        enabled = [_cast(q.type, c.value) for c in q.choices if c not in disabled]
+        if not q.multiselect and value not in enabled:
+            return f"Invalid choice for '{q.name}': {value!r} is not in {enabled}"
+        return ""
 
     def disabled_choices(self, q: Question, context: Mapping[str, Any]) -> list[Choice]:
         """The choices of `q` that copier greys out in this context."""
@@ -242,9 +280,39 @@ class Template:
         return asked
 
     def question_problem(self, name: str, value: Any) -> str:
-        """The message copier refuses a free-text answer with, other answers at defaults."""
+        """The line copier refuses a free-text answer with, other answers at defaults."""
         combo = self.evaluate({})
         return self.problem(self.questions[name], value, combo.answers_dict)
+
+    @cached_property
+    def typed_checks(self) -> dict[str, list[tuple[str, str]]]:
+        """Each asked free-text question with a validator: the MISTAKES it refuses, and how."""
+        asked = self.evaluate({}).answers_dict
+        checks = {}
+        for q in self.questions.values():
+            if q.typed and q.validator and q.name in asked:
+                refusals = [(bad, self.question_problem(q.name, bad)) for bad in MISTAKES]
+                checks[q.name] = [(bad, line) for bad, line in refusals if line]
+        return checks
+
+    def guard(self, combo: Combo) -> Guard | None:
+        """How an interactive session keeps a user from `combo`'s refusal (None: it does not).
+
+        Copier validates typed answers as they are entered and greys out disabled choices,
+        but accepts any answer to a select or yes/no question, whatever its validator says;
+        a question it does not ask cannot be answered at all.
+        """
+        q = self.questions[combo.error_question]
+        if q.name in combo.hidden:
+            return "not asked"
+        answers = combo.answers_dict
+        before = dict(itertools.takewhile(lambda kv: kv[0] != q.name, combo.answers))
+        values = answers[q.name] if q.multiselect else (answers[q.name],)
+        if any(_cast(q.type, c.value) in values for c in self.disabled_choices(q, before)):
+            return "disabled choice"
+        if q.typed or q.multiselect:
+            return "validated as typed"
+        return None
 
     # ── tiers ──────────────────────────────────────────────────────────────
 

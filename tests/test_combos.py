@@ -1,14 +1,17 @@
 """combos.py must read copier.yml exactly as copier does: checked against copier itself.
 
-copier-mlops's copier.yml has no rule that disables a combination yet, so the rule
-machinery is also exercised on tests/data/ruled_template, which has one of each kind.
+copier-mlops's copier.yml has one kind of rule only (a yes/no question hidden where its
+validator refuses it), so the rule machinery is also exercised on tests/data/ruled_template,
+which has one of each kind.
 """
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
+import copier
 import pytest
 import yaml
 
@@ -72,23 +75,61 @@ def test_covering_multiplies_the_interacting_axes(any_template: Template) -> Non
     assert all(c.valid for c in covering)
 
 
+def test_every_refusal_is_enforced_at_the_prompt(any_template: Template) -> None:
+    """Each refused combination is unreachable interactively: its question is not asked,
+    its choice is greyed out, or its answer is typed and validated. Copier runs no
+    validator on a select or yes/no answer, so a rule there would let the prompt save what
+    `--data` refuses (and break every later update): give it a choice validator or `when`."""
+    unguarded = {c.error for c in any_template.invalid if any_template.guard(c) is None}
+    assert not unguarded, sorted(unguarded)
+
+
+def test_valid_combos_pass_no_hidden_answer(any_template: Template) -> None:
+    """Copier renders a value passed for a hidden question but does not save it."""
+    tiers = (any_template.full, any_template.covering, any_template.pairwise, any_template.smoke)
+    passed_hidden = [c.id for tier in tiers for c in tier if set(c.data_dict) & set(c.hidden)]
+    assert not passed_hidden
+
+
 def test_ruled_template_exercises_every_rule() -> None:
-    """The synthetic template has a disabled choice, a question validator and a `when`."""
+    """The synthetic template refuses through a disabled choice, a free-text validator and
+    a hidden question given a value its validator refuses; `when` also drops accepted ones."""
     ruled = load(RULED_ROOT)
-    assert {c.error_question for c in ruled.invalid} == {"framework", "ci"}
+    assert {(c.error_question, ruled.guard(c)) for c in ruled.invalid} == {
+        ("framework", "disabled choice"),
+        ("ci", "disabled choice"),
+        ("gpu", "not asked"),
+    }
+    assert set(ruled.typed_checks) == {"name"}
     sklearn = [c for c in ruled.full if c.data_dict["framework"] == "sklearn"]
     assert sklearn and all("gpu" not in c.data_dict for c in sklearn)  # `when` dropped it
     assert any(not c.pairs() <= covered_pairs(ruled.full) for c in ruled.invalid)
 
 
 def test_verdicts_agree_with_copier(tmp_path: Path) -> None:
-    """copier accepts every combination combos.py calls valid (recording the same answers)
-    and refuses every invalid one with the predicted message, writing nothing."""
+    """For every row of the product, passed as is (a hidden question's pick included),
+    copier does what combos.py predicts: it records the predicted answers, or refuses with
+    the predicted line and writes nothing."""
     ruled = load(RULED_ROOT)
     template_dir = copy_template(tmp_path / "template", ruled)
-    for n, combo in enumerate(ruled.full):
+    outcomes = set()
+    for n, row in enumerate(itertools.product(*ruled.dimensions.values())):
+        picks = dict(zip(ruled.dimensions, row, strict=True))
+        combo = ruled.evaluate(picks)
+        hidden_pick = bool(set(picks) & set(combo.hidden))
+        outcomes.add((combo.valid, hidden_pick))
+        dst = tmp_path / f"row-{n}"
+        if not combo.valid:
+            assert_refused(template_dir, picks, combo.error, dst)
+            continue
+        copier.run_copy(
+            str(template_dir), str(dst), data=picks, defaults=True, unsafe=True, quiet=True
+        )
+        recorded = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+        assert {k: v for k, v in recorded.items() if not k.startswith("_")} == combo.answers_dict
+    # Accepted and refused rows, each with and without a pick for a hidden question.
+    assert outcomes == {(True, False), (True, True), (False, False), (False, True)}
+    for n, combo in enumerate(ruled.full):  # and the combos themselves, as the suite passes them
         project = render(template_dir, combo, tmp_path / f"ok-{n}")
         recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
         assert {k: v for k, v in recorded.items() if not k.startswith("_")} == combo.answers_dict
-    for n, combo in enumerate(ruled.invalid):
-        assert_refused(template_dir, combo.data_dict, combo.error, tmp_path / f"bad-{n}")
