@@ -3,6 +3,9 @@
 Each combination is rendered into its own folder and installed into a venv cached by its
 dependency lists and Python version (helpers.venv_path), so only the first run per
 dependency set pays for the download; the project itself is installed editable each time.
+
+Every step runs with TMPDIR set to a fresh empty folder, and must leave it empty: a
+generated project cleans up after its servers, downloads and orchestrators.
 """
 
 from __future__ import annotations
@@ -56,12 +59,22 @@ class Step:
     returncode: int
     output: str
     seconds: float = 0.0
+    left_behind: tuple[str, ...] = ()
 
 
-def _run_step(name: str, argv: list[str], timeout: int, venv: Path, project: Path) -> Step:
+def _run_step(
+    name: str, argv: list[str], timeout: int, venv: Path, project: Path, scratch: Path
+) -> Step:
+    """Run one step with TMPDIR an empty folder under `scratch`; note what it leaves there."""
+    tmpdir = scratch / "tmp"
+    tmpdir.mkdir(parents=True)
+    if argv[0] == "pytest":
+        # pytest keeps the basetemps of its last runs on purpose: outside the checked folder.
+        argv = [*argv, "--basetemp", str(scratch / "basetemp")]
     # The outer pytest's variables (xdist worker ids, PYTEST_ADDOPTS) must not leak in.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env |= {"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"}
+    env["TMPDIR"] = str(tmpdir)
     # One mypy cache per venv (its users run one at a time, under the venv's lock): the
     # installed packages (Airflow, Prefect, Dagster are large and typed) are analysed once.
     env["MYPY_CACHE_DIR"] = str(venv / ".mypy_cache")
@@ -75,7 +88,9 @@ def _run_step(name: str, argv: list[str], timeout: int, venv: Path, project: Pat
         out = expired.stdout or b""
         partial = out.decode(errors="replace") if isinstance(out, bytes) else out
         return Step(name, -1, f"timed out after {timeout}s\n{partial}", timeout)
-    return Step(name, done.returncode, done.stdout + done.stderr, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    left = tuple(sorted(path.name for path in tmpdir.iterdir()))
+    return Step(name, done.returncode, done.stdout + done.stderr, seconds, left)
 
 
 def test_generated_project_passes_its_own_checks(
@@ -106,7 +121,10 @@ def test_generated_project_passes_its_own_checks(
             run_checked(["make", target, f"VENV={venv}"], project)
         installed = time.perf_counter() - start
         plan = ORCHESTRATED_STEPS if orchestrated else STEPS
-        steps = [_run_step(name, argv, timeout, venv, project) for name, argv, timeout in plan]
+        steps = [
+            _run_step(name, argv, timeout, venv, project, tmp_path / "steps" / str(index))
+            for index, (name, argv, timeout) in enumerate(plan)
+        ]
     # Read by conftest.pytest_terminal_summary: seconds per step, grouped by orchestrator.
     record_property(
         "timings",
@@ -117,6 +135,10 @@ def test_generated_project_passes_its_own_checks(
             **{step.name: round(step.seconds, 1) for step in steps},
         },
     )
-    failed = [step for step in steps if step.returncode != 0]
-    report = "\n\n".join(f"── {s.name}: exit {s.returncode}\n{s.output[-6000:]}" for s in failed)
-    assert not failed, f"{combo.id} in {project}:\n{report}"
+    problems = [
+        f"── {s.name}: exit {s.returncode}\n{s.output[-6000:]}" for s in steps if s.returncode
+    ]
+    problems += [
+        f"── {s.name} left in TMPDIR: {', '.join(s.left_behind)}" for s in steps if s.left_behind
+    ]
+    assert not problems, f"{combo.id} in {project}:\n" + "\n\n".join(problems)

@@ -11,6 +11,8 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,11 +89,22 @@ def promote(client: MlflowClient, ref: ModelVersionRef) -> None:
     client.set_registered_model_alias(ref.name, CHAMPION, ref.version)
 
 
-def download_bundle(uri: str, tracking_uri: str, destination: Path | None = None) -> Path:
-    """Fetch a bundle from `models:/...` or `runs:/...` into a local directory."""
+def download_bundle(uri: str, tracking_uri: str, destination: Path) -> Path:
+    """Fetch a bundle from `models:/...` or `runs:/...` into `destination` (the caller's)."""
     mlflow.set_tracking_uri(tracking_uri)
-    target = destination or Path(tempfile.mkdtemp(prefix="bundle-"))
-    return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(target)))
+    return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(destination)))
+
+
+@contextmanager
+def downloaded_bundle(uri: str, tracking_uri: str) -> Iterator[Path]:
+    """A bundle in a temporary directory that is removed on exit.
+
+    Loading reads every bundle file into memory (the transform's JSON, the model in
+    skops, UBJSON or LightGBM text), so the files can go as soon as the Predictor is
+    built: a server start never leaves a copy behind, and a restart downloads afresh.
+    """
+    with tempfile.TemporaryDirectory(prefix="bundle-") as scratch:
+        yield download_bundle(uri, tracking_uri, Path(scratch))
 
 
 def resolve_alias(uri: str, tracking_uri: str) -> ModelVersionRef | None:

@@ -47,8 +47,9 @@ def _champion_metric(
         return None, None
     uri = f"models:/{settings.model_name}@{registry.CHAMPION}"
     try:
-        bundle = registry.download_bundle(uri, settings.mlflow_tracking_uri)
-        return current.version, _score(load_predictor(bundle), valid)
+        with registry.downloaded_bundle(uri, settings.mlflow_tracking_uri) as bundle:
+            predictor = load_predictor(bundle)
+        return current.version, _score(predictor, valid)
     except BundleIntegrityError as error:
         # A champion this build cannot load (other framework, tampered files) is
         # judged on the metric it logged when it was trained.

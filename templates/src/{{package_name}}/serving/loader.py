@@ -21,9 +21,9 @@ def load_served_model(settings: Settings) -> Predictor:
     from ..io import registry
 
     ref = registry.resolve_alias(uri, settings.mlflow_tracking_uri)
-    bundle = registry.download_bundle(uri, settings.mlflow_tracking_uri)
     alias = uri.partition("@")[2] or None
-    return load_predictor(bundle, version=ref.version if ref else None, alias=alias)
+    with registry.downloaded_bundle(uri, settings.mlflow_tracking_uri) as bundle:
+        return load_predictor(bundle, version=ref.version if ref else None, alias=alias)
 
 
 def limit_native_threads() -> None:
