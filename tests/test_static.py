@@ -65,8 +65,16 @@ BRINGS: dict[str, dict[Any, Brings]] = {
             dependencies=("flask", "gunicorn"),
         ),
         "grpc": Brings(
-            paths=("src/{package}/serving/grpc_server.py",),
-            dependencies=("grpcio", "grpcio-health-checking", "grpcio-reflection"),
+            paths=(
+                "src/{package}/serving/grpc_server.py",
+                "src/{package}/serving/grpc_open_inference.py",
+            ),
+            dependencies=(
+                "grpcio",
+                "grpcio-health-checking",
+                "grpcio-reflection",
+                "grpcio-status",
+            ),
         ),
         "bentoml": Brings(
             paths=("src/{package}/serving/bento_service.py", "bentofile.yaml"),
