@@ -11,9 +11,20 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..core.schemas import FeatureRecord
+from ..core.schemas import FeatureRecord, Prediction
+
+
+class PredictResponse(BaseModel):
+    """What every REST adapter answers to a batch: the model that scored it, and one
+    prediction per record, in order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model_name: str
+    model_version: str | None
+    predictions: list[Prediction]
 
 
 class InvalidRequestError(ValueError):
@@ -60,11 +71,18 @@ def parse_records(rows: Any, limit: int, loc: list[str | int] | None = None) -> 
 
 
 def parse_batch(payload: Any, limit: int) -> list[FeatureRecord]:
-    """`{"records": [...]}` → validated records."""
+    """`{"records": [...]}` → validated records; any other key is refused, like extra fields."""
     if not isinstance(payload, dict) or "records" not in payload:
         raise InvalidRequestError(
             [{"type": "missing", "loc": ["body", "records"], "msg": "field required"}]
         )
+    extra = [
+        {"type": "extra_forbidden", "loc": ["body", key], "msg": "Extra inputs are not permitted"}
+        for key in payload
+        if key != "records"
+    ]
+    if extra:
+        raise InvalidRequestError(extra)
     return parse_records(payload["records"], limit)
 
 
