@@ -8,34 +8,34 @@ nothing to unpickle.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal, get_origin
 
 import numpy as np
 import pandas as pd
 
-from .schemas import FeatureRecord, derive_features
+from .fields import FEATURES
+from .schemas import derive_features
 
+# An unseen category's code; a missing value stays NaN, which every model framework
+# here handles natively (and apart from "unseen").
 UNKNOWN_CODE = -1
+# Free text keeps its most frequent values; rarer ones share the unknown code.
+MAX_VOCABULARY = 200
 
 
 @cache
 def categorical_columns() -> tuple[str, ...]:
-    """Columns declared as a closed set of strings in the feature record."""
-    return tuple(
-        name
-        for name, info in FeatureRecord.model_fields.items()
-        if get_origin(info.annotation) is Literal
-    )
+    """String columns (closed categories and free text), encoded as learned codes."""
+    return tuple(name for name, spec in FEATURES.items() if spec.categorical)
 
 
 @cache
 def numeric_columns() -> tuple[str, ...]:
-    """Every other declared column; booleans become 0/1."""
-    categorical = set(categorical_columns())
-    return tuple(name for name in FeatureRecord.model_fields if name not in categorical)
+    """Numbers and booleans, passed to the model as they are (booleans as 0/1)."""
+    return tuple(name for name, spec in FEATURES.items() if spec.numeric)
 
 
 @dataclass
@@ -47,10 +47,7 @@ class FeatureTransformer:
 
     def fit(self, frame: pd.DataFrame) -> FeatureTransformer:
         """Learn each categorical column's vocabulary, sorted for a stable encoding."""
-        self.vocabularies = {
-            column: sorted(str(value) for value in frame[column].dropna().unique())
-            for column in categorical_columns()
-        }
+        self.vocabularies = {column: _vocabulary(frame[column]) for column in categorical_columns()}
         self.output_columns = []
         self.output_columns = list(self.transform(frame).columns)
         return self
@@ -61,11 +58,15 @@ class FeatureTransformer:
         Built column by column with numpy: a served request is often one record,
         where pandas' per-operation overhead would dominate the latency.
         """
+        # A missing number (None from a request, NaN from the lake) becomes NaN.
         columns = {name: frame[name].to_numpy(dtype=np.float64) for name in numeric_columns()}
         for column, vocabulary in self.vocabularies.items():
             codes = {value: float(code) for code, value in enumerate(vocabulary)}
             columns[column] = np.fromiter(
-                (codes.get(value, UNKNOWN_CODE) for value in frame[column]),
+                (
+                    np.nan if _missing(value) else codes.get(str(value), UNKNOWN_CODE)
+                    for value in frame[column]
+                ),
                 dtype=np.float64,
                 count=len(frame),
             )
@@ -82,3 +83,13 @@ class FeatureTransformer:
     def load(cls, path: Path) -> FeatureTransformer:
         state = json.loads(path.read_text())
         return cls(vocabularies=state["vocabularies"], output_columns=state["output_columns"])
+
+
+def _vocabulary(values: pd.Series) -> list[str]:
+    """The values a column's codes stand for: its most frequent ones, sorted for stable codes."""
+    counts = Counter(str(value) for value in values if not _missing(value))
+    return sorted(value for value, _ in counts.most_common(MAX_VOCABULARY))
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
