@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import types
 from dataclasses import dataclass
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel
@@ -75,6 +75,8 @@ def _without_none(annotation: Any) -> tuple[Any, bool]:
 
 
 def _kind(name: str, annotation: Any) -> tuple[Kind, tuple[str, ...]]:
+    if get_origin(annotation) is Annotated:  # e.g. Integer inside `Integer | None`
+        annotation = get_args(annotation)[0]
     if annotation is bool:
         return "bool", ()
     if annotation is int:

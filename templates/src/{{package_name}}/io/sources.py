@@ -7,8 +7,15 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ..core.fields import FEATURES
+from ..core.schemas import ID_COLUMN
 from ..settings import Settings
 from .sample_data import load_sample_data
+
+TEXT_COLUMNS = [
+    *([ID_COLUMN] if ID_COLUMN else []),
+    *(n for n, f in FEATURES.items() if f.categorical),
+]
 
 
 class SourceConfigError(ValueError):
@@ -22,7 +29,8 @@ def read_file(path: Path) -> pd.DataFrame:
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path)
     if path.suffix.lower() == ".csv":
-        return pd.read_csv(path)
+        # Identifiers and string features stay text: "00042" must not come back as 42.
+        return pd.read_csv(path, dtype=dict.fromkeys(TEXT_COLUMNS, str))
     raise SourceConfigError(f"DATA_PATH must be .csv or .parquet, got {path.name}")
 
 
