@@ -1,6 +1,7 @@
 """Validate: check the newest raw partition; only valid data reaches the validated zone.
 
-On failure the report (columns, checks, rows) is written to reports/validation.json,
+On failure the report is written to reports/validation.json (missing columns, failures
+counted per column and check, the first failures and failing rows with their values),
 the step raises, and nothing downstream is written.
 """
 
@@ -31,11 +32,11 @@ def run(settings: Settings, raw_path: Path | None = None) -> Path:
     typed, report = validate(pd.read_parquet(raw_path))
     out = report_path(settings)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps({"source": str(raw_path), "ok": report.ok, **asdict(report)}, indent=2)
-    )
+    summary = report.summary()
+    document = {"source": str(raw_path), "ok": report.ok, "summary": summary, **asdict(report)}
+    out.write_text(json.dumps(document, indent=2))
     if not report.ok:
-        logger.error("validation failed", extra={"report": str(out), "summary": report.summary()})
+        logger.error("validation failed", extra={"report": str(out), "summary": summary})
         raise DataValidationError(report)
     partition = raw_path.parent.name.removeprefix("ingest_date=")
     path = lake.partition_path(settings.data_dir, lake.VALIDATED, date.fromisoformat(partition))
