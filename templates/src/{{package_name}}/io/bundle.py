@@ -16,6 +16,7 @@ from typing import Any
 from ..core.features import FeatureTransformer
 from ..core.model import FRAMEWORK, Model
 from ..core.predictor import ModelMetadata, Predictor
+from ..core.schemas import FeatureRecord
 
 MANIFEST = "manifest.json"
 FEATURES_FILE = "features.json"
@@ -24,6 +25,14 @@ FORMAT_VERSION = 1
 
 class BundleIntegrityError(RuntimeError):
     """A bundle file is missing, unexpected, or does not match its recorded hash."""
+
+
+class OtherSchemaError(BundleIntegrityError):
+    """The bundle was trained on other fields than core/schemas.py describes now.
+
+    Its transform would fail on every record (or, worse, score the wrong columns),
+    so it is refused when loaded, naming the fields: retrain on the new schema.
+    """
 
 
 def sha256_of(path: Path) -> str:
@@ -77,7 +86,22 @@ def verify_bundle(directory: Path) -> dict[str, Any]:
         raise BundleIntegrityError(
             f"bundle was trained with {framework}, this build serves {FRAMEWORK}"
         )
+    _check_fields(manifest["metadata"]["features"])
     return manifest
+
+
+def _check_fields(trained_on: list[str]) -> None:
+    described = list(FeatureRecord.model_fields)
+    if set(trained_on) == set(described):
+        return
+    gone = [name for name in trained_on if name not in described]
+    new = [name for name in described if name not in trained_on]
+    raise OtherSchemaError(
+        "the model was trained on other fields than core/schemas.py describes"
+        + (f"; no longer described: {', '.join(gone)}" if gone else "")
+        + (f"; new: {', '.join(new)}" if new else "")
+        + ". Retrain on the new schema (make all)."
+    )
 
 
 def load_predictor(directory: Path, **overrides: Any) -> Predictor:

@@ -18,7 +18,7 @@ from ..core.predictor import Predictor
 from ..core.promotion import PromotionDecision, decide
 from ..core.schemas import TARGET
 from ..io import registry
-from ..io.bundle import BundleIntegrityError, load_predictor
+from ..io.bundle import BundleIntegrityError, OtherSchemaError, load_predictor
 from ..settings import Settings
 from . import state
 
@@ -38,6 +38,14 @@ def _score(predictor: Predictor, valid: pd.DataFrame) -> float:
     return compute_metrics(target, scores, predictor.metadata.threshold)[PRIMARY_METRIC]
 
 
+class _ChampionOnOtherSchemaError(Exception):
+    """The champion was trained on other fields: no metric on today's data compares."""
+
+    def __init__(self, version: str, error: OtherSchemaError) -> None:
+        super().__init__(f"champion version {version}: {error}")
+        self.version = version
+
+
 def _champion_metric(
     client: MlflowClient, settings: Settings, valid: pd.DataFrame
 ) -> tuple[str | None, float | None]:
@@ -50,6 +58,8 @@ def _champion_metric(
         with registry.downloaded_bundle(uri, settings.mlflow_tracking_uri) as bundle:
             predictor = load_predictor(bundle)
         return current.version, _score(predictor, valid)
+    except OtherSchemaError as error:
+        raise _ChampionOnOtherSchemaError(current.version, error) from error
     except BundleIntegrityError as error:
         # A champion this build cannot load (other framework, tampered files) is
         # judged on the metric it logged when it was trained.
@@ -68,14 +78,22 @@ def run(settings: Settings, run_id: str | None = None) -> RegistrationResult:
     candidate = _score(load_predictor(Path(last.bundle_dir)), valid)
 
     client = registry.configure(settings)
-    champion_version, champion_metric = _champion_metric(client, settings, valid)
-    decision: PromotionDecision = decide(
-        PRIMARY_METRIC,
-        candidate,
-        champion_metric,
-        greater_is_better=GREATER_IS_BETTER,
-        min_improvement=settings.min_improvement,
-    )
+    try:
+        champion_version, champion_metric = _champion_metric(client, settings, valid)
+        decision: PromotionDecision = decide(
+            PRIMARY_METRIC,
+            candidate,
+            champion_metric,
+            greater_is_better=GREATER_IS_BETTER,
+            min_improvement=settings.min_improvement,
+        )
+    except _ChampionOnOtherSchemaError as other:
+        # The schema changed on purpose (`make schema`): the old champion cannot
+        # score, nor be served for, the new records, so the candidate replaces it.
+        champion_version = other.version
+        decision = PromotionDecision(
+            True, f"{other}; candidate {PRIMARY_METRIC}={candidate:.4f} replaces it"
+        )
     ref = registry.register(client, settings.model_name, last.run_id)
     client.set_model_version_tag(ref.name, ref.version, "promotion", decision.reason)
     client.set_model_version_tag(ref.name, ref.version, "data_fingerprint", last.data_fingerprint)
