@@ -1,0 +1,161 @@
+"""A user's own table, end to end: `make schema`, train, serve, predict, and the project's tests.
+
+Two foreign tables (tests/data/own_data): scikit-learn's breast cancer data, all numeric
+with an integer id and a timestamp (binary classification), and customer spend with
+missing values, a closed category, free text and no time column (regression). For each
+serving choice, the pairwise combination that has no orchestrator is rendered, its
+sample data replaced by one of the tables, its schema written by the project's own
+`schema` command from the CSV, then the model trained on the file and served (or the
+file batch-scored) and asked for predictions; then the generated project's own
+checks run (ruff, mypy, pytest), unedited: they follow the schema.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from tests.combos import Combo, Template, load
+from tests.helpers import ensure_venv, find_python, render, run_checked, tool, venv_path
+from tests.test_generated import STEPS, _build_time_targets, _run_step
+
+pytestmark = pytest.mark.generated
+DATA = Path(__file__).parent / "data" / "own_data"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A foreign table: the script that writes it, its task, target and identifier columns."""
+
+    script: str
+    task: str
+    target: str
+    id_column: str
+
+
+TABLES = {
+    "breast_cancer": Table("breast_cancer.py", "binary_classification", "label", "id"),
+    "customers": Table("customers.py", "regression", "monthly_spend", "customer_id"),
+}
+# Which table each serving choice is tried with.
+CASES = [
+    ("fastapi", "breast_cancer"),
+    ("flask", "customers"),
+    ("grpc", "customers"),
+    ("bentoml", "breast_cancer"),
+    ("batch", "customers"),
+]
+
+
+def _combo(template: Template, serving: str, task: str) -> Combo:
+    """The pairwise combination of `serving` without an orchestrator, for `task`."""
+    base = next(
+        c
+        for c in template.pairwise
+        if c.data_dict.get("serving") == serving and c.data_dict.get("orchestrator") == "none"
+    )
+    picks = {k: v for k, v in base.data_dict.items() if k != "streaming" or task != "regression"}
+    combo = template.evaluate({**picks, "task": task})
+    assert combo.valid, combo.error
+    return combo
+
+
+def _python(venv: Path) -> str:
+    return str(venv / "bin" / "python")
+
+
+def _run(venv: Path, project: Path, argv: list[str], **env: str) -> str:
+    """A command in the project's venv; its output, or a failure showing it."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    environment |= {
+        "VIRTUAL_ENV": str(venv),
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        argv, cwd=project, env=environment | env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, f"{' '.join(argv)}:\n{done.stdout[-4000:]}{done.stderr[-4000:]}"
+    return done.stdout
+
+
+@pytest.mark.parametrize(("serving", "table"), CASES, ids=[c[0] for c in CASES])
+def test_own_table_end_to_end(
+    serving: str,
+    table: str,
+    template_dir: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    if request.config.getoption("--combos") == "smoke" and (serving, table) != CASES[0]:
+        pytest.skip("one table and serving choice in the smoke tier; all of them from pairwise up")
+    spec = TABLES[table]
+    combo = _combo(load(), serving, spec.task)
+    python = find_python(str(combo.answers_dict["python_version"]))
+    if python is None:
+        pytest.skip(f"Python {combo.answers_dict['python_version']} is not installed")
+    uv = tool("uv")
+    assert uv, "uv is needed to install the generated project"
+    project = render(template_dir, combo, tmp_path / "project")
+    package = str(combo.answers_dict["package_name"])
+    venv = venv_path(project, python)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{venv}.lock"):
+        ensure_venv(venv, project, python)
+        install = [uv, "pip", "install", "--quiet", "--python", _python(venv)]
+        run_checked([*install, "--no-deps", "-e", "."], project)
+        csv = tmp_path / f"{table}.csv"
+        _run(venv, project, [_python(venv), str(DATA / spec.script), str(csv)])
+
+        # The one command: the schema module, written from the table.
+        module = project / "src" / package / "core" / "schemas.py"
+        before = module.read_text()
+        _run(
+            venv,
+            project,
+            [_python(venv), "-m", package, "schema", "--from", str(csv), "--target", spec.target],
+        )
+        written = module.read_text()
+        assert written != before and spec.target in written and spec.id_column in written
+        for target in _build_time_targets(project):
+            run_checked(["make", target, f"VENV={venv}"], project)
+
+        # Train on the file, then ask the server (or the batch job) for predictions.
+        on_file = {"DATA_SOURCE": "file", "DATA_PATH": str(csv)}
+        _run(venv, project, [_python(venv), "-m", package, "pipeline"], **on_file)
+        if serving == "batch":
+            output = tmp_path / "predictions.csv"
+            _run(venv, project, [_python(venv), "-m", package, "score", str(csv), str(output)])
+            lines = output.read_text().splitlines()
+            assert len(lines) == len(csv.read_text().splitlines()), lines[:3]
+        else:
+            log = tmp_path / "server.log"
+            printed = _run(
+                venv,
+                project,
+                [_python(venv), str(DATA / "predict.py"), package, str(csv), str(log)],
+            )
+            answers = json.loads(printed.splitlines()[-1])
+            assert len(answers["served"]) == 5, printed
+            for served, in_process in zip(answers["served"], answers["in_process"], strict=True):
+                assert served == pytest.approx(in_process), printed
+
+        # The project's own checks, unedited: they derive their cases from the schema.
+        steps = [
+            _run_step(name, argv, timeout, venv, project, tmp_path / "steps" / str(index))
+            for index, (name, argv, timeout) in enumerate(STEPS)
+        ]
+        problems = [
+            f"── {s.name}: exit {s.returncode}\n{s.output[-6000:]}" for s in steps if s.returncode
+        ]
+        problems += [
+            f"── {s.name} left in TMPDIR: {', '.join(s.left_behind)}"
+            for s in steps
+            if s.left_behind
+        ]
+        assert not problems, f"{combo.id} with {table} in {project}:\n" + "\n\n".join(problems)
