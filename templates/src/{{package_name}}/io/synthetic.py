@@ -108,3 +108,10 @@ def generate(rows: int, seed: int) -> pd.DataFrame:
     if ID_COLUMN is not None:
         frame.insert(0, ID_COLUMN, [f"row-{seed}-{i:08d}" for i in range(rows)])
     return frame
+
+
+def unless_schema_changed(demo: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """`demo` while the schema still describes its columns, else as many rows drawn from it."""
+    if set(demo.columns) == {ID_COLUMN, TIME_COLUMN, *FEATURES, TARGET}:
+        return demo
+    return generate(len(demo), seed)
