@@ -221,7 +221,8 @@ class Template:
         hidden: list[str] = []
         error = error_question = ""
         for q in self.questions.values():
-            context = {**data, **answers}
+            remembered = {k: v for k, v in answers.items() if k not in hidden}
+            context = {**data, **answers, "_copier_answers": remembered}
             shown = _as_bool(self.render(q.when, context))
             if not shown:
                 hidden.append(q.name)

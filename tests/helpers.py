@@ -39,7 +39,7 @@ def tool(name: str) -> str | None:
 
 
 def copy_template(dst: Path, template: Template | None = None) -> Path:
-    """Copy copier.yml, the `_subdirectory` and hooks/ (or a root-only template) to a plain folder.
+    """Copy copier.yml, the `_subdirectory`, options/ and hooks/ (or a root-only template).
 
     Copier clones a git-tracked template on every copy; a plain folder renders in place,
     which is what makes the full matrix affordable.
@@ -53,7 +53,7 @@ def copy_template(dst: Path, template: Template | None = None) -> Path:
     for name in ("copier.yml", "copier.yaml"):
         if (template.root / name).exists():
             shutil.copy2(template.root / name, dst / name)
-    for part in (subdirectory, "hooks"):
+    for part in (subdirectory, "options", "hooks"):
         if (template.root / part).is_dir():
             shutil.copytree(template.root / part, dst / part, ignore=ignore, dirs_exist_ok=True)
     return dst

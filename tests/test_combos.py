@@ -32,9 +32,28 @@ def _raw_choices(spec: dict[str, Any]) -> list[Any]:
     return [v["value"] if isinstance(v, dict) else v for v in values]
 
 
+def _plain_reading(root: Path) -> dict[str, Any]:
+    """copier.yml's documents merged, each `!include` read as the plain YAML it names."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def include(loader: yaml.SafeLoader, node: yaml.Node) -> list[Any]:
+        pattern = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+        return [yaml.safe_load(path.read_text()) for path in sorted(root.glob(pattern))]
+
+    Loader.add_constructor("!include", include)
+    merged: dict[str, Any] = {}
+    for document in yaml.load_all((root / "copier.yml").read_text(), Loader=Loader):
+        for part in document if isinstance(document, list) else [document]:
+            merged.update(part or {})
+    return merged
+
+
 def test_axes_are_the_choice_questions_of_copier_yml(any_template: Template) -> None:
-    """The matrix axes match a plain YAML reading of copier.yml (nothing hard-coded)."""
-    raw = yaml.safe_load((any_template.root / "copier.yml").read_text())
+    """The matrix axes match a plain YAML reading of copier.yml and the question files it
+    includes (nothing hard-coded)."""
+    raw = _plain_reading(any_template.root)
     expected = {
         name: _raw_choices(spec)
         for name, spec in raw.items()

@@ -13,7 +13,6 @@ import re
 import subprocess
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,100 +21,13 @@ import yaml
 
 from tests.combos import Combo, Template
 from tests.helpers import Renders, Validator, Verdicts, project_files, tool
+from tests.options import declarations, excluded, matcher
 
 # Literal `{{ }}` is legitimate in generated files (GitHub's `${{ }}`, docker/metadata-action's
 # `{{version}}`, Helm); a leftover is a `{%` or a `{{ }}` naming one of copier's variables.
 JINJA_STATEMENT = re.compile(r"\{%")
 JINJA_EXPRESSION = re.compile(r"\{\{(.*?)\}\}")
 COPIER_VARIABLES = {"_copier_conf", "_copier_answers", "_copier_python", "_folder_name"}
-
-
-@dataclass(frozen=True)
-class Brings:
-    """What choosing one option value puts into a project.
-
-    `paths` and `dependencies` (of [project]) must be there when the value is chosen; when
-    another value is chosen, none of `paths`, `owns` or `dependencies` may be.
-    """
-
-    paths: tuple[str, ...] = ()
-    dependencies: tuple[str, ...] = ()
-    owns: tuple[str, ...] = ()
-
-
-# Per question, what each value brings. Keep in step with copier.yml:
-# test_option_table_covers_every_choice fails when a choice is missing here.
-BRINGS: dict[str, dict[Any, Brings]] = {
-    "ci_provider": {
-        "github": Brings(paths=(".github/workflows",), owns=(".github",)),
-        "gitlab": Brings(paths=(".gitlab-ci.yml",)),
-    },
-    "model_framework": {
-        "sklearn": Brings(dependencies=("skops",)),
-        "xgboost": Brings(dependencies=("xgboost",)),
-        "lightgbm": Brings(dependencies=("lightgbm",)),
-    },
-    "serving": {
-        "fastapi": Brings(
-            paths=("src/{package}/serving/api.py",),
-            dependencies=("fastapi", "uvicorn"),
-        ),
-        "flask": Brings(
-            paths=("src/{package}/serving/wsgi.py",),
-            dependencies=("flask", "gunicorn"),
-        ),
-        "grpc": Brings(
-            paths=(
-                "src/{package}/serving/grpc_server.py",
-                "src/{package}/serving/grpc_open_inference.py",
-            ),
-            dependencies=(
-                "grpcio",
-                "grpcio-health-checking",
-                "grpcio-reflection",
-                "grpcio-status",
-            ),
-        ),
-        "bentoml": Brings(
-            paths=("src/{package}/serving/bento_service.py", "bentofile.yaml"),
-            dependencies=("bentoml",),
-        ),
-        "batch": Brings(
-            paths=("src/{package}/jobs/score.py", "deploy/k8s/cronjob.yaml"),
-            dependencies=("tqdm",),
-        ),
-    },
-    "streaming": {
-        True: Brings(paths=("src/{package}/serving/stream.py",), dependencies=("redis",)),
-        False: Brings(),
-    },
-    "cloud": {"local": Brings(paths=("deploy/k8s/kustomization.yaml",))},
-    "orchestrator": {
-        "none": Brings(),
-        "airflow": Brings(
-            paths=("src/{package}/orchestration/airflow_dag.py", "dags", "deploy/airflow"),
-            dependencies=("apache-airflow",),
-        ),
-        "prefect": Brings(
-            paths=("src/{package}/orchestration/prefect_flow.py", "prefect.yaml", "deploy/prefect"),
-            dependencies=("prefect",),
-        ),
-        "kubeflow": Brings(
-            paths=("src/{package}/orchestration/kfp_pipeline.py", "deploy/kubeflow"),
-            dependencies=("kfp", "kfp-kubernetes"),
-        ),
-        "dagster": Brings(
-            paths=("src/{package}/orchestration/dagster_defs.py", "deploy/dagster"),
-            dependencies=("dagster",),
-        ),
-    },
-}
-# Files every orchestrator brings and `none` must not have.
-ORCHESTRATION_COMMON = (
-    "src/{package}/orchestration/steps.py",
-    "tests/test_orchestration.py",
-    "orchestration.mk",
-)
 
 
 @pytest.fixture
@@ -241,36 +153,30 @@ def _dependency_names(project: Path) -> set[str]:
 
 
 def test_only_chosen_options_are_rendered(project: Path, combo: Combo) -> None:
-    """Each option's files and dependencies appear exactly when that option is chosen."""
+    """Each option's files and dependencies appear exactly when it is chosen, as its
+    options/<axis>/<value>/option.yml declares them (`owns`, `dependencies`)."""
     answers = combo.answers_dict
+    files = [p.relative_to(project).as_posix() for p in project_files(project)]
     dependencies = _dependency_names(project)
-    package = next(p.name for p in (project / "src").iterdir() if p.is_dir())
+    options = declarations()
+    chosen = [o for o in options if o.chosen(answers)]
+    needed = {name for o in chosen for name in o.dependency_names}
+    left_out = excluded(options, answers)
     problems = []
-    for question, values in BRINGS.items():
-        for value, brings in values.items():
-            where = f"{question}={answers.get(question)}"
-            if value == answers.get(question):
-                problems += [f"{where}: {p} missing" for p in brings.paths
-                             if not (project / p.format(package=package)).exists()]  # fmt: skip
-                problems += [f"{where}: {d} not a dependency" for d in brings.dependencies
-                             if d not in dependencies]  # fmt: skip
-            else:
-                problems += [f"{where}: {p} rendered" for p in (*brings.paths, *brings.owns)
-                             if (project / p.format(package=package)).exists()]  # fmt: skip
-                problems += [f"{where}: {d} is a dependency" for d in brings.dependencies
-                             if d in dependencies]  # fmt: skip
-    orchestrated = answers.get("orchestrator", "none") != "none"
-    for path in ORCHESTRATION_COMMON:
-        if (project / path.format(package=package)).exists() != orchestrated:
-            problems.append(f"orchestrator={answers.get('orchestrator')}: {path} present or absent")
+    for option in options:
+        where = f"{option.axis}={option.value}"
+        for pattern in option.owns:
+            hits = [f for f in files if matcher([pattern]).match_file(f)]
+            if option in chosen and not hits:
+                problems.append(f"{where}: nothing matches {pattern}")
+            if pattern in left_out:
+                problems += [f"{where} not chosen: {hit} rendered" for hit in hits]
+        for name in option.dependency_names:
+            if option in chosen and name not in dependencies:
+                problems.append(f"{where}: {name} not a dependency")
+            if name not in needed and name in dependencies:
+                problems.append(f"{where} not chosen: {name} is a dependency")
     assert not problems, "\n".join(problems)
-
-
-def test_option_table_covers_every_choice(template: Template) -> None:
-    """BRINGS names every value of its questions, so a new choice cannot go unchecked."""
-    for question, values in BRINGS.items():
-        assert question in template.dimensions, f"{question} is not a choice question any more"
-        assert set(values) == set(template.dimensions[question]), question
 
 
 def _dockerfiles(project: Path) -> list[Path]:

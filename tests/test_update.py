@@ -21,7 +21,7 @@ import yaml
 
 from tests.combos import TEMPLATE_ROOT, Template
 from tests.helpers import copy_template, project_files, tool
-from tests.test_static import BRINGS
+from tests.options import declarations
 
 pytestmark = pytest.mark.update
 
@@ -163,8 +163,10 @@ def test_switching_an_answer_reports_removed_files_and_how_to_recover_them(setup
     get it back, names every other removed file, the changed answer and the dependencies."""
     project = setup.project
     package = yaml.safe_load(setup.answers_file.read_text())["package_name"]
-    fastapi, flask = BRINGS["serving"][SERVING_FROM], BRINGS["serving"][SERVING_TO]
-    api = project / fastapi.paths[0].format(package=package)
+    fastapi, flask = (o for v in (SERVING_FROM, SERVING_TO) for o in declarations()
+                      if (o.axis, o.value) == ("serving", v))  # fmt: skip
+    api = project / "src" / package / "serving" / "api.py"
+    assert any(api.relative_to(project).match(p) for p in fastapi.owns), "fastapi owns api.py"
     assert api.exists(), f"{SERVING_FROM} renders no {api.relative_to(project)}"
     _append(api, "# The team's own route, added after generation.")
     _append(project / "README.md", USER_LINE)
@@ -182,8 +184,11 @@ def test_switching_an_answer_reports_removed_files_and_how_to_recover_them(setup
     assert edited == [rel], "only the file the user edited is marked as edited"
     assert section(report, "Answers changed") == [f"serving: {SERVING_FROM} -> {SERVING_TO}"]
     changed = dict(line.split(": ", 1) for line in section(report, "Dependencies changed"))
-    assert all(name in changed["dependencies removed"] for name in fastapi.dependencies), changed
-    assert all(name in changed["dependencies added"] for name in flask.dependencies), changed
+    removed_names = set(fastapi.dependency_names) - set(flask.dependency_names)
+    added_names = set(flask.dependency_names) - set(fastapi.dependency_names)
+    assert removed_names, "fastapi and flask bring the same dependencies"
+    assert all(name in changed["dependencies removed"] for name in removed_names), changed
+    assert all(name in changed["dependencies added"] for name in added_names), changed
     assert any("make install" in line for line in report)
     assert USER_LINE in (project / "README.md").read_text()
     assert not any(line.strip().startswith("Conflicts") for line in report)

@@ -1,0 +1,1 @@
+{% include "options/serving/fastapi/src/{{package_name}}/serving/client.py" %}
