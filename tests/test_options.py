@@ -26,6 +26,9 @@ from tests.options import (
 )
 
 SUFFIX = ".jinja"
+# options/<axis>/<value>/fragments/<file>: what a value adds to a shared file that loops
+# over the chosen options and includes each one's fragment (`ignore missing`).
+FRAGMENTS = "fragments"
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +119,7 @@ def test_every_variant_is_selected_by_one_stub(template: Template, options: list
     assert stubs, "no stub includes a variant by path"
     for option in options:
         for variant in option.folder.rglob("*"):
-            if variant.is_dir() or variant.name == DECLARATION:
+            if variant.is_dir() or variant.name == DECLARATION or FRAGMENTS in variant.parts:
                 continue
             rel = variant.relative_to(option.folder).as_posix()
             assert (option.axis, rel) in stubs, f"nothing in templates/ includes {variant}"
@@ -139,6 +142,16 @@ def test_axis_files_are_included(template: Template) -> None:
             if shared.is_file() and shared.name != QUESTION:
                 rel = shared.relative_to(TEMPLATE_ROOT).as_posix()
                 assert f'"{rel}"' in sources, f"nothing includes {rel}"
+
+
+def test_every_fragment_has_a_shared_file_that_includes_it(options: list[Option]) -> None:
+    """A fragment is included by the shared template that loops over the options."""
+    root = TEMPLATE_ROOT / load().config.get("subdirectory", ".")
+    sources = "\n".join(p.read_text() for p in root.rglob(f"*{SUFFIX}"))
+    fragments = [f for o in options for f in (o.folder / FRAGMENTS).glob("*")]
+    assert fragments, "no option contributes a fragment: is the folder name still right?"
+    for fragment in fragments:
+        assert f'"/{FRAGMENTS}/{fragment.name}"' in sources, f"nothing includes {fragment}"
 
 
 def test_no_template_name_carries_a_condition(template: Template) -> None:
