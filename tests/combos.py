@@ -8,9 +8,9 @@ for every combination of the choice questions, so adding a choice or a rule to c
 changes the test matrix by itself.
 
 Tiers: `smoke` (the default answers), `pairwise` (every valid pair of option values at
-least once), `covering` (every valid combination of the axes in INTERACTING, the other
-axes rotated through their values, plus the pairwise set), `full` (every valid
-combination). `python -m tests.combos [tier]` prints one.
+least once), `covering` (every valid combination of each interaction group declared in
+options/interactions.yml, the other axes rotated through their values, plus the pairwise
+set), `full` (every valid combination). `python -m tests.combos [tier]` prints one.
 """
 
 from __future__ import annotations
@@ -33,10 +33,8 @@ Tier = Literal["smoke", "pairwise", "covering", "full"]
 TIERS: tuple[Tier, ...] = get_args(Tier)
 Pair = tuple[tuple[str, Any], tuple[str, Any]]
 
-# The axes whose choices meet in the same files (dependencies, Dockerfile, manifests,
-# CLI, tests): `covering` multiplies these and rotates the rest (Python version,
-# streaming, CI provider), which only touch files of their own or a line each.
-INTERACTING = ("task", "model_framework", "serving", "orchestrator")
+# Declared groups of axes whose values meet in the same files (options/interactions.yml).
+INTERACTIONS = Path("options") / "interactions.yml"
 # Greedy restarts for the pairwise tier; it stops early at the lower bound (25 today, at seed 10).
 PAIRWISE_RESTARTS = 100
 
@@ -68,7 +66,14 @@ def _cast(type_name: str, value: Any) -> Any:
         return _as_bool(value)
     if type_name in {"int", "float"}:
         return {"int": int, "float": float}[type_name](value)
-    return yaml.safe_load(value) if isinstance(value, str) else value
+    return _parsed_yaml(value) if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_yaml(text: str) -> Any:
+    """A yaml/json answer, parsed once: computed answers (`option`, every option's facts)
+    render to the same text for many combinations. Callers must not mutate it."""
+    return yaml.safe_load(text)
 
 
 @dataclass(frozen=True)
@@ -365,17 +370,20 @@ class Template:
         a set meets the lower bound (the most pairs any two axes have), which is optimal.
         """
         bound = self.pairwise_lower_bound()
-        pairs = {combo.data: combo.pairs() for combo in self.full}
+        # Pairs as bits of an int: the greedy step counts set bits instead of building sets.
+        bit = {pair: 1 << i for i, pair in enumerate(sorted(self.valid_pairs(), key=repr))}
+        masks = {combo.data: sum(bit[p] for p in combo.pairs()) for combo in self.full}
+        everything = sum(bit.values())
         best: list[Combo] = []
         for seed in range(PAIRWISE_RESTARTS):
             order = list(self.full)
             random.Random(seed).shuffle(order)
             chosen = list(self.smoke)
-            missing = self.valid_pairs() - covered_pairs(chosen)
+            missing = everything & ~sum(bit[p] for p in covered_pairs(chosen))
             while missing:
-                pick = max(order, key=lambda c: len(pairs[c.data] & missing))
+                pick = max(order, key=lambda c: (masks[c.data] & missing).bit_count())
                 chosen.append(pick)
-                missing -= pairs[pick.data]
+                missing &= ~masks[pick.data]
             if not best or len(chosen) < len(best):
                 best = chosen
             if len(best) <= bound:
@@ -390,22 +398,36 @@ class Template:
         return max(by_axes.values(), default=1)
 
     @cached_property
+    def interaction_groups(self) -> list[tuple[str, ...]]:
+        """The declared groups (their axes that are choice questions here); a template that
+        declares none is one group of every axis, so `covering` is `full`."""
+        path = self.root / INTERACTIONS
+        if not path.exists():
+            return [tuple(self.dimensions)]
+        groups = [
+            tuple(a for a in g["axes"] if a in self.dimensions)
+            for g in yaml.safe_load(path.read_text())
+        ]
+        return [g for g in groups if g]
+
+    @cached_property
     def covering(self) -> list[Combo]:
-        """Every valid combination of the INTERACTING axes, the others rotated; plus pairwise."""
-        key_axes = [a for a in INTERACTING if a in self.dimensions]
-        rest = [a for a in self.dimensions if a not in key_axes]
-        rest_rows = list(itertools.product(*(self.dimensions[a] for a in rest)))
+        """Every valid combination of each interaction group, the other axes rotated through
+        their values; plus the pairwise set."""
         chosen = list(self.pairwise)
-        keys = itertools.product(*(self.dimensions[a] for a in key_axes))
-        for i, key in enumerate(keys):
-            for j in range(len(rest_rows)):
-                row = rest_rows[(i + j) % len(rest_rows)]
-                combo = self.evaluate(
-                    dict(zip(key_axes, key, strict=True)) | dict(zip(rest, row, strict=True))
-                )
-                if combo.valid:
-                    chosen.append(combo)
-                    break
+        for group in self.interaction_groups:
+            rest = [a for a in self.dimensions if a not in group]
+            rest_rows = list(itertools.product(*(self.dimensions[a] for a in rest)))
+            keys = itertools.product(*(self.dimensions[a] for a in group))
+            for i, key in enumerate(keys):
+                for j in range(len(rest_rows)):
+                    row = rest_rows[(i + j) % len(rest_rows)]
+                    combo = self.evaluate(
+                        dict(zip(group, key, strict=True)) | dict(zip(rest, row, strict=True))
+                    )
+                    if combo.valid:
+                        chosen.append(combo)
+                        break
         return _unique(chosen)
 
     def valid_pairs(self) -> set[Pair]:

@@ -15,7 +15,7 @@ import copier
 import pytest
 import yaml
 
-from tests.combos import INTERACTING, Combo, Template, covered_pairs, load
+from tests.combos import Combo, Template, covered_pairs, load
 from tests.helpers import assert_refused, copy_template, render
 
 RULED_ROOT = Path(__file__).parent / "data" / "ruled_template"
@@ -81,17 +81,28 @@ def test_pairwise_covers_every_valid_pair(any_template: Template) -> None:
     assert len(any_template.pairwise) <= len(any_template.full)
 
 
-def test_covering_multiplies_the_interacting_axes(any_template: Template) -> None:
-    """Every valid combination of the INTERACTING axes is in `covering`, and so is pairwise."""
-    axes = [a for a in INTERACTING if a in any_template.dimensions]
-
-    def key(combo: Combo) -> tuple[Any, ...]:
-        return tuple(combo.data_dict.get(a) for a in axes)
-
+def test_covering_multiplies_each_interaction_group(any_template: Template) -> None:
+    """Every valid combination of each declared interaction group is in `covering`, and so
+    is pairwise."""
     covering = any_template.covering
-    assert {key(c) for c in any_template.full} == {key(c) for c in covering}
+    assert any_template.interaction_groups
+    for axes in any_template.interaction_groups:
+
+        def key(combo: Combo, axes: tuple[str, ...] = axes) -> tuple[Any, ...]:
+            return tuple(combo.data_dict.get(a) for a in axes)
+
+        assert {key(c) for c in any_template.full} == {key(c) for c in covering}, axes
     assert {c.data for c in any_template.pairwise} <= {c.data for c in covering}
     assert all(c.valid for c in covering)
+
+
+def test_interaction_groups_name_real_axes() -> None:
+    """A group naming an axis that is not a question would silently shrink the tier."""
+    template = load()
+    declared = yaml.safe_load((template.root / "options" / "interactions.yml").read_text())
+    for group in declared:
+        assert set(group["axes"]) <= set(template.dimensions), group
+        assert group["why"], group
 
 
 def test_every_refusal_is_enforced_at_the_prompt(any_template: Template) -> None:
