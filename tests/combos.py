@@ -172,15 +172,30 @@ class Combo:
         return set(itertools.combinations(self.data, 2))
 
 
+# The copier versions copier_config() was checked against (tests/test_combos.py's canary).
+COPIER_PRIVATE_API_CHECKED = ">=9.4,<10"
+
+
+def copier_config(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(settings, questions) of the template at `root`, read by copier's own loader.
+
+    The one use of copier's private API in the harness: `load_template_config` resolves
+    `!include` globs and merges copier.yml's documents (concatenating `_exclude`) exactly as
+    copier does, and `filter_config` splits settings from questions. A copier release that
+    moves them fails the canary in tests/test_combos.py, not every test at once.
+    """
+    from copier._template import filter_config, load_template_config
+
+    conf_path = next(p for p in (root / "copier.yml", root / "copier.yaml") if p.exists())
+    config, questions = filter_config(load_template_config(conf_path))
+    return dict(config), dict(questions)
+
+
 class Template:
     """copier.yml of one template root, evaluated the way copier evaluates it."""
 
     def __init__(self, root: Path = TEMPLATE_ROOT) -> None:
-        # copier's own loader: handles `!include` and multi-document copier.yml.
-        from copier._template import filter_config, load_template_config
-
-        conf_path = next(p for p in (root / "copier.yml", root / "copier.yaml") if p.exists())
-        config, questions = filter_config(load_template_config(conf_path))
+        config, questions = copier_config(root)
         self.root = root
         self.config = config
         self.questions = {name: Question.parse(name, spec) for name, spec in questions.items()}

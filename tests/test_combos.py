@@ -15,7 +15,14 @@ import copier
 import pytest
 import yaml
 
-from tests.combos import Combo, Template, covered_pairs, load
+from tests.combos import (
+    COPIER_PRIVATE_API_CHECKED,
+    Combo,
+    Template,
+    copier_config,
+    covered_pairs,
+    load,
+)
 from tests.helpers import assert_refused, copy_template, render
 
 RULED_ROOT = Path(__file__).parent / "data" / "ruled_template"
@@ -163,3 +170,28 @@ def test_verdicts_agree_with_copier(tmp_path: Path) -> None:
         project = render(template_dir, combo, tmp_path / f"ok-{n}")
         recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
         assert {k: v for k, v in recorded.items() if not k.startswith("_")} == combo.answers_dict
+
+
+def test_copier_private_api_canary(tmp_path: Path) -> None:
+    """copier_config() reads `!include` globs and multi-document settings as copier does, on
+    the copier versions it was checked with: a new copier that breaks it fails here first."""
+    from importlib.metadata import version
+
+    from packaging.specifiers import SpecifierSet
+
+    installed = version("copier")
+    assert installed in SpecifierSet(COPIER_PRIVATE_API_CHECKED), (
+        f"copier {installed}: check tests/combos.py's copier_config() against it, then widen "
+        "COPIER_PRIVATE_API_CHECKED"
+    )
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "b.yml").write_text("b:\n  type: str\n  default: x\n")
+    (tmp_path / "copier.yml").write_text(
+        "_exclude: [one]\na:\n  type: bool\n  default: true\n---\n"
+        "!include parts/*.yml\n---\n_exclude: [two]\n"
+        "c:\n  type: yaml\n  when: false\n  default: !include parts/*.yml\n"
+    )
+    settings, questions = copier_config(tmp_path)
+    assert list(questions) == ["a", "b", "c"]
+    assert questions["c"]["default"] == [{"b": {"type": "str", "default": "x"}}]
+    assert settings["exclude"] == ["one", "two"]
