@@ -136,7 +136,11 @@ def test_every_variant_is_selected_by_one_stub(template: Template, options: list
 def test_axis_files_are_included(template: Template) -> None:
     """A file shared by an axis's values (options/<axis>/<file>) is included somewhere."""
     root = TEMPLATE_ROOT / template.config.get("subdirectory", ".")
-    sources = "\n".join(p.read_text() for p in root.rglob(f"*{SUFFIX}"))
+    sources = "\n".join(
+        p.read_text()
+        for where in (root, TEMPLATE_ROOT / OPTIONS)
+        for p in where.rglob(f"*{SUFFIX}")
+    )
     for axis in _axes():
         for shared in axis.glob("*"):
             if shared.is_file() and shared.name != QUESTION:
@@ -151,7 +155,7 @@ def test_every_fragment_has_a_shared_file_that_includes_it(options: list[Option]
     fragments = [f for o in options for f in (o.folder / FRAGMENTS).glob("*")]
     assert fragments, "no option contributes a fragment: is the folder name still right?"
     for fragment in fragments:
-        assert f'"/{FRAGMENTS}/{fragment.name}"' in sources, f"nothing includes {fragment}"
+        assert f'fragments("{fragment.name}")' in sources, f"nothing includes {fragment}"
 
 
 def test_no_template_name_carries_a_condition(template: Template) -> None:
