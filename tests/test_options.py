@@ -164,3 +164,45 @@ def test_no_template_name_carries_a_condition(template: Template) -> None:
     root = TEMPLATE_ROOT / template.config.get("subdirectory", ".")
     conditional = [p.relative_to(root) for p in root.rglob("*") if "{%" in p.name]
     assert not conditional, conditional
+
+
+def _renderers(path: Path, axis: str, options: list[Option], template: Template) -> list[Option]:
+    """The values of `axis` that can render the template file at `path`."""
+    values = [o for o in options if o.axis == axis]
+    root = TEMPLATE_ROOT / template.config.get("subdirectory", ".")
+    if path.is_relative_to(root):
+        output = path.relative_to(root).as_posix().removesuffix(SUFFIX)
+        output = output.replace("{{package_name}}", "pkg")
+        owners = [o for o in values if any(matcher([p]).match_file(output) for p in o.owns)]
+        return owners or values
+    inside = [o for o in values if path.is_relative_to(o.folder)]
+    if inside:
+        return inside
+    rel = path.relative_to(TEMPLATE_ROOT).as_posix()
+    return [o for o in values if any(rel in f.read_text() for f in o.folder.rglob(f"*{SUFFIX}"))]
+
+
+def test_every_printed_fact_is_declared_by_every_value_that_renders_it(
+    template: Template, options: list[Option]
+) -> None:
+    """`{{ option.serving.ready_path }}` in a file means every serving value that can render
+    that file declares `ready_path`: a new value learns here which facts it owes."""
+    sources = [
+        p
+        for where in (
+            TEMPLATE_ROOT / template.config.get("subdirectory", "."),
+            TEMPLATE_ROOT / OPTIONS,
+        )
+        for p in where.rglob("*")
+        if p.is_file() and p.suffix in {SUFFIX, ".yml"}
+    ]
+    missing = []
+    seen = 0
+    for path in sources:
+        for axis, fact in set(re.findall(r"option\.(\w+)\.(\w+)", path.read_text())):
+            seen += 1
+            for option in _renderers(path, axis, options, template):
+                if fact not in option.facts:
+                    missing.append(f"{option.axis}={option.value} lacks `{fact}` ({path.name})")
+    assert seen, "no template prints an option fact: is the pattern still right?"
+    assert not missing, "\n".join(sorted(set(missing)))
