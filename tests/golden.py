@@ -33,6 +33,7 @@ GOLDEN: dict[str, dict[str, Any]] = {
     "default": {},
     "grpc-airflow": {"serving": "grpc", "orchestrator": "airflow", "python_version": "3.12"},
     "batch-kubeflow": {"serving": "batch", "orchestrator": "kubeflow", "streaming": True},
+    "regression-jenkins": {"task": "regression", "ci_provider": "jenkins"},
     "regression-lightgbm-gitlab": {
         "task": "regression",
         "model_framework": "lightgbm",

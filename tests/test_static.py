@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import jenkinsfile
 from tests.combos import Combo, Template
 from tests.helpers import Renders, Validator, Verdicts, project_files, tool
 from tests.options import declarations, excluded, matcher
@@ -207,8 +208,40 @@ def test_ci_files_match_their_schema(project: Path, verdicts: Verdicts) -> None:
         options = ("--color", "never", "--builtin-schema", schema, *extra)
         argv = (_require("check-jsonschema"), *options)
         results |= verdicts.problems(Validator(f"check-jsonschema-{schema}", argv, select), project)
+    if not results and (project / "Jenkinsfile").exists():
+        pytest.skip("Jenkins has no schema: test_jenkinsfile_* check the Jenkinsfile")
     assert results, "no CI configuration rendered"
     assert not _failures(results), _failures(results)
+
+
+def _jenkinsfile(project: Path) -> str:
+    path = project / "Jenkinsfile"
+    if not path.exists():
+        pytest.skip("this combination renders no Jenkinsfile")
+    return path.read_text()
+
+
+def test_jenkinsfile_is_a_declarative_pipeline(project: Path) -> None:
+    """The declarative skeleton (tests/jenkinsfile.py): Jenkins's own linter needs a server."""
+    problems = jenkinsfile.problems(_jenkinsfile(project))
+    assert not problems, "\n".join(problems)
+
+
+def test_jenkinsfile_is_groovy(project: Path) -> None:
+    """The Jenkinsfile parses as Groovy (tree-sitter's Groovy grammar: no error node)."""
+    text = _jenkinsfile(project)
+    why = "`tree-sitter-groovy` is not installed: add it to the test group of pyproject.toml"
+    tree_sitter = pytest.importorskip("tree_sitter", reason=why)
+    groovy = pytest.importorskip("tree_sitter_groovy", reason=why)
+    tree = tree_sitter.Parser(tree_sitter.Language(groovy.language())).parse(text.encode())
+    errors, todo = [], [tree.root_node]
+    while todo:
+        node = todo.pop()
+        if node.is_error or node.is_missing:
+            errors.append(f"line {node.start_point[0] + 1}: {node.type} {node.text[:60]!r}")
+        todo += node.children
+    assert tree.root_node.children, "tree-sitter read nothing"
+    assert not errors, "\n".join(sorted(errors))
 
 
 def _k8s_manifests(project: Path) -> list[Path]:
