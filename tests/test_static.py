@@ -244,10 +244,19 @@ def test_jenkinsfile_is_groovy(project: Path) -> None:
     assert not errors, "\n".join(sorted(errors))
 
 
+K8S = Path("deploy", "k8s")
+
+
+def _overlays(project: Path) -> list[Path]:
+    """deploy/k8s/overlays/<cloud>/: the folders `kubectl kustomize` builds (the base alone
+    says nothing about storage or where the image comes from)."""
+    return sorted(k.parent for k in (project / K8S / "overlays").glob("*/kustomization.yaml"))
+
+
 def _k8s_manifests(project: Path) -> list[Path]:
-    """Resources under deploy/k8s (not kustomization files, not the patches they apply),
-    and the orchestrator's data volume."""
-    files = sorted((project / "deploy" / "k8s").rglob("*.y*ml"))
+    """Resources of the base and of every overlay (not kustomization files, not the patches
+    they apply), and the orchestrator's data volume."""
+    files = sorted((project / K8S).rglob("*.y*ml"))
     kustomizations = [f for f in files if f.stem == "kustomization"]
     patches = set()
     for kustomization in kustomizations:
@@ -261,35 +270,68 @@ def _k8s_manifests(project: Path) -> list[Path]:
     return manifests + sorted((project / "deploy").glob("*/data-pvc.yaml"))
 
 
+def _built(project: Path) -> Path:
+    """Where test_kustomize_renders_valid_resources writes each overlay's build."""
+    return project.with_name(f"{project.name}.kustomized")
+
+
 def _kustomized(project: Path) -> list[Path]:
-    output = project.with_name(f"{project.name}.kustomized.yaml")
-    return [output] if output.exists() else []
+    return sorted(_built(project).glob("*.yaml"))
 
 
 def _needs_k8s(project: Path) -> None:
-    if not (project / "deploy" / "k8s").is_dir():
+    if not (project / K8S).is_dir():
         pytest.skip("this combination renders no deploy/k8s")
 
 
+def _ids(documents: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(doc["kind"], doc["metadata"]["name"]) for doc in documents}
+
+
 def test_k8s_manifests_validate(project: Path, verdicts: Verdicts) -> None:
-    """Each manifest is a valid Kubernetes resource, unknown fields rejected (--strict)."""
+    """Each manifest of the base and the overlays is a valid Kubernetes resource, unknown
+    fields rejected (--strict)."""
     _needs_k8s(project)
     argv = (_require("kubernetes-validate"), "--strict", "--quiet")
     results = verdicts.problems(Validator("kubernetes-validate", argv, _k8s_manifests), project)
-    assert results, "deploy/k8s holds no manifest"
+    base = f"{K8S}/base/"
+    assert any(f.startswith(base) for f in results), f"{base} holds no manifest"
     assert not _failures(results), _failures(results)
 
 
 def test_kustomize_renders_valid_resources(project: Path, verdicts: Verdicts) -> None:
-    """`kubectl kustomize deploy/k8s` builds, and what it builds validates as well."""
+    """`kubectl kustomize deploy/k8s/overlays/<cloud>` builds every overlay on the base; what
+    each builds validates as well, and holds every manifest of the base and of that overlay
+    (a file that no kustomization lists would never be applied)."""
     _needs_k8s(project)
-    argv = [_require("kubectl"), "kustomize", "deploy/k8s"]
-    built = subprocess.run(argv, cwd=project, capture_output=True, text=True, check=False)
-    assert built.returncode == 0, built.stderr
-    assert [doc for doc in yaml.safe_load_all(built.stdout) if doc], "kustomize built nothing"
-    output = project.with_name(f"{project.name}.kustomized.yaml")
-    output.with_suffix(".tmp").write_text(built.stdout)
-    output.with_suffix(".tmp").replace(output)
+    overlays = _overlays(project)
+    assert overlays, f"{K8S} has no overlay: nothing builds the base"
+    kubectl = _require("kubectl")
     validate = (_require("kubernetes-validate"), "--strict", "--quiet")
+    built_dir = _built(project)
+    built_dir.mkdir(exist_ok=True)
+    manifests = _k8s_manifests(project)
+    problems = []
+    for overlay in overlays:
+        rel = overlay.relative_to(project).as_posix()
+        spec = yaml.safe_load((overlay / "kustomization.yaml").read_text())
+        assert "../../base" in spec.get("resources", []), f"{rel} does not build on the base"
+        built = subprocess.run(
+            [kubectl, "kustomize", rel], cwd=project, capture_output=True, text=True, check=False
+        )
+        assert built.returncode == 0, f"{rel}: {built.stderr}"
+        resources = _ids([doc for doc in yaml.safe_load_all(built.stdout) if doc])
+        assert resources, f"kustomize built nothing from {rel}"
+        for manifest in manifests:
+            if manifest.parent in (overlay, project / K8S / "base"):
+                missing = _ids([d for d in yaml.safe_load_all(manifest.read_text()) if d])
+                missing -= resources
+                problems += [f"{rel} leaves out {kind}/{name} ({manifest.name})"
+                             for kind, name in sorted(missing)]  # fmt: skip
+        output = built_dir / f"{overlay.name}.yaml"
+        output.with_suffix(".tmp").write_text(built.stdout)
+        output.with_suffix(".tmp").replace(output)
+    assert not problems, "\n".join(problems)
     results = verdicts.problems(Validator("kubernetes-validate", validate, _kustomized), project)
+    assert len(results) == len(overlays), results
     assert not _failures(results), _failures(results)
