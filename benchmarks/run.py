@@ -246,7 +246,7 @@ def rps(measurement: dict[str, Any]) -> str:
 
 
 def bench_serving(project: Path, package: str, requests: int) -> str:
-    argv = [PYTHON, "-m", package, "bench", "--json", "--requests", str(requests)]
+    argv = [PYTHON, "-m", "benchmarks.serving", "--json", "--requests", str(requests)]
     out = run(argv, cwd=project)[1].stdout
     results: list[dict[str, Any]] = json.loads(out[out.index("[") :])
     rows = [

@@ -2,9 +2,9 @@
 
 The default project (binary_classification, sklearn, Python 3.11) is rendered once per
 serving choice, installed in its own uv venv, trained (`pipeline`: same seed, so the same
-data and model everywhere) and measured with its own `python -m <pkg> bench --json`.
+data and model everywhere) and measured with its own `python -m benchmarks.serving --json`.
 The peer, `mlflow models serve`, gets the fastapi project's fitted estimator, logged with
-`mlflow.sklearn.log_model`, and is driven by the generated `serving.bench.measure`: this
+`mlflow.sklearn.log_model`, and is driven by the generated `benchmarks.serving.measure`: this
 file re-runs itself under the fastapi project's venv (`peer` subcommand) to do that part.
 
     .venv/bin/python benchmarks/serving.py [--requests N] [--out docs/serving-benchmarks.md]
@@ -80,7 +80,8 @@ def peer(package: str, project: Path, work: Path, requests: int) -> list[Row]:
     import mlflow
     import pandas as pd
 
-    bench = importlib.import_module(f"{package}.serving.bench")
+    sys.path.insert(0, str(project))  # the project's benchmarks/, outside its package
+    bench = importlib.import_module("benchmarks.serving")
     predictor = importlib.import_module(f"{package}.io.bundle").load_predictor(
         project / "artifacts" / "model"
     )
@@ -209,9 +210,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 built[serving] = build(src, work / serving, serving)
             except Exception as error:
                 failures.append(f"build {serving}: {error}")
-        for serving, (python, package) in built.items():
+        for serving, (python, _) in built.items():
             print(f"… bench {serving}", file=sys.stderr)
-            bench = [python, "-m", package, "bench", "--json", "--requests", args.requests]
+            bench = [python, "-m", "benchmarks.serving", "--json", "--requests", args.requests]
             try:
                 measured = rows_of(run(bench, work / serving))
             except Exception as error:

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..ports import Model
 from .features import FeatureTransformer
-from .model import Model
 from .schemas import FeatureRecord, Prediction, to_predictions
 
 
@@ -49,7 +49,7 @@ class ModelMetadata:
 
 @dataclass
 class Predictor:
-    """A fitted transform and model, ready to score."""
+    """A fitted transform and model, ready to score; any framework behind the Model port."""
 
     transformer: FeatureTransformer
     model: Model

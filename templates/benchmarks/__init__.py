@@ -1,0 +1,1 @@
+"""`make bench`: measurements of the project, kept out of the package and its image."""
