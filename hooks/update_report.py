@@ -65,7 +65,10 @@ class Report:
             lines.append("  Conflicts to resolve:")
             lines += [f"    {path}   ({todo})" for path, todo in self.conflicts.items()]
         if self.dependencies:
-            lines.append("  Dependencies changed, run `make install`:")
+            lines.append(
+                "  Dependencies changed: `make lock` (updates uv.lock, keeps your other pins),"
+                " commit uv.lock, then `make install`:"
+            )
             lines += [f"    {d}" for d in self.dependencies]
         return "\n".join(lines)
 

@@ -171,6 +171,9 @@ def test_switching_an_answer_reports_removed_files_and_how_to_recover_them(setup
     _append(api, "# The team's own route, added after generation.")
     _append(project / "README.md", USER_LINE)
     edited_api = api.read_text()
+    # The lock is the user's (make install writes it): an update never writes it.
+    lock = project / "uv.lock"
+    lock.write_text("# the team's lock, as `make install` left it\n")
     commit(project, "user edits")
 
     report = report_of(copier_update(project, "--data", f"serving={SERVING_TO}"))
@@ -189,7 +192,9 @@ def test_switching_an_answer_reports_removed_files_and_how_to_recover_them(setup
     assert removed_names, "fastapi and flask bring the same dependencies"
     assert all(name in changed["dependencies removed"] for name in removed_names), changed
     assert all(name in changed["dependencies added"] for name in added_names), changed
-    assert any("make install" in line for line in report)
+    assert any("make lock" in line and "make install" in line for line in report), report
+    assert lock.read_text() == "# the team's lock, as `make install` left it\n"
+    assert "uv.lock" not in git(project, "status", "--porcelain"), "the update touched uv.lock"
     assert USER_LINE in (project / "README.md").read_text()
     assert not any(line.strip().startswith("Conflicts") for line in report)
 
