@@ -3,10 +3,11 @@
 Each provider file is written by hand in its own dialect, so they drift silently: a
 `make` target added to one workflow only. For every combination of the pairwise tier,
 the project is rendered with each provider and each file is reduced to what a job does
-(the `make` targets and `.venv/bin` tools it runs, the jobs it waits for, the Dockerfile
-targets it builds); those must equal GitHub's. Provider plumbing (checkout, caches, uv
-setup, registry login, test reports) is not compared. A Jenkins job is a stage that runs
-steps; it waits for the stages of the top-level stage before its own (tests/jenkinsfile.py).
+(the `make` targets, `.venv/bin` tools and uv commands it runs, the jobs it waits for, the
+Dockerfile targets it builds); those must equal GitHub's. Provider plumbing (checkout, caches,
+uv setup and `uv cache`, registry login, test reports) is not compared. A Jenkins job is a
+stage that runs steps; it waits for the stages of the top-level stage before its own
+(tests/jenkinsfile.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from tests.helpers import Renders
 from tests.options import declarations
 
 GITLAB_KEYWORDS = {"stages", "workflow", "variables", "default", "include", "image", "cache"}
-COMMAND = re.compile(r"^(make \S+|\.venv/bin/.+)$")
+# A whole line that runs a project tool or a uv command (`uv lock --check`); `uv cache` is plumbing.
+COMMAND = re.compile(r"^(\.venv/bin/.+|uv (?!cache\b)\S.*)$")
+# A make target, run as the line or inside `$( )` (`make -s image-args` feeding --build-arg).
+MAKE = re.compile(r"(?:^|\$\()make (?:-s )?([a-z][\w-]*)")
 DOCKER_TARGET = re.compile(r"--target (\S+)")
 
 
@@ -45,7 +49,12 @@ def _lines(script: Any) -> list[str]:
 
 
 def _commands(lines: list[str]) -> tuple[str, ...]:
-    return tuple(line for line in lines if COMMAND.match(line))
+    found = []
+    for line in lines:
+        if COMMAND.match(line):
+            found.append(line)
+        found += [f"make {target}" for target in MAKE.findall(line)]
+    return tuple(found)
 
 
 def _needs(value: Any) -> tuple[str, ...]:
@@ -145,6 +154,23 @@ def test_providers_run_the_same_jobs_as_github(
     assert list(other) == list(reference), f"the jobs differ (names or order): {list(other)}"
     for name, job in reference.items():
         assert other[name] == job, f"job {name}: {REFERENCE} {job} vs {provider} {other[name]}"
+
+
+def test_commands_are_read_in_subshells_and_uv_plumbing_is_left_out() -> None:
+    lines = [
+        "uv lock --check",
+        "uv cache prune --ci",
+        "BUILD_ARGS=$(make -s image-args | sed 's/^/--build-arg /')",
+        "make test",
+        'echo "make install needs uv"',
+        ".venv/bin/ruff check .",
+    ]
+    assert _commands(lines) == (
+        "uv lock --check",
+        "make image-args",
+        "make test",
+        ".venv/bin/ruff check .",
+    )
 
 
 MINIMAL_JENKINSFILE = """
