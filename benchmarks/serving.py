@@ -58,10 +58,8 @@ def build(src: Path, dst: Path, serving: str) -> tuple[Path, str]:
     copy = [BIN / "copier", "copy", "--trust", "--defaults", "--quiet"]
     run([*copy, "--data", f"serving={serving}", src, dst], ROOT)
     python = dst / "V/bin/python"
-    run([BIN / "uv", "venv", "-q", "-p", "3.11", dst / "V"], dst)
-    run([BIN / "uv", "pip", "install", "-q", "--python", python, "-e", f"{dst}[dev]"], dst)
-    if serving == "grpc":
-        run(["make", "proto", "VENV=V"], dst)
+    # The project's own `make install`: uv.lock written, then installed from (stubs for gRPC).
+    run(["make", "install", "VENV=V", "PYTHON=3.11", f"UV={BIN / 'uv'}"], dst)
     run(["git", "init", "-q"], dst)
     package = next(p.name for p in (dst / "src").iterdir() if (p / "__init__.py").is_file())
     run([python, "-m", package, "pipeline"], dst)

@@ -34,6 +34,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="covering",
         help="combinations for the static checks (default: covering; full: every combination)",
     )
+    parser.addoption(
+        "--latest",
+        action="store_true",
+        help="generated projects resolve the newest releases, not the pin date in pyproject.toml",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Read by tests.helpers.uv_pin in this process and in the xdist workers it starts.
+    if config.getoption("--latest"):
+        os.environ["COPIER_MLOPS_LATEST"] = "1"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pathlib import Path
 import copier
 from filelock import FileLock
 
-from tests.combos import Combo, Template, load
+from tests.combos import TEMPLATE_ROOT, Combo, Template, load
 
 IGNORED_DIRS = {".git", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".venv"}
 
@@ -194,15 +195,40 @@ def find_python(version: str) -> str | None:
     if uv:
         found = _run([uv, "python", "find", "--no-python-downloads", version])
         candidates.append(found.stdout.strip() if found.returncode == 0 else None)
-    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    # The interpreter's own path, not a pyenv shim: uv takes a venv made from a shim's target
+    # for another interpreter than the shim, and would rebuild it on every `uv sync`.
+    probe = "import sys; print('%d.%d' % sys.version_info[:2], sys.executable)"
     for candidate in filter(None, candidates):
-        if _run([candidate, "-c", probe]).stdout.strip() == version:
-            return candidate
+        found, _, executable = _run([candidate, "-c", probe]).stdout.strip().partition(" ")
+        if found == version:
+            return executable
     return None
 
 
+def pin_date() -> str:
+    """The date the suite resolves at: the template pyproject's `[tool.uv] exclude-newer`.
+
+    One date pins the template's own lock and every lock the generated tiers write, so two
+    runs of the suite install the same versions.
+    """
+    pyproject = tomllib.loads((TEMPLATE_ROOT / "pyproject.toml").read_text())
+    return str(pyproject["tool"]["uv"]["exclude-newer"])
+
+
+def uv_pin() -> str | None:
+    """The pin for generated projects: none in `--latest` runs (COPIER_MLOPS_LATEST=1)."""
+    return None if os.environ.get("COPIER_MLOPS_LATEST") == "1" else pin_date()
+
+
+def uv_env(pin: str | None = None) -> dict[str, str]:
+    """The environment for uv in a generated project: the pin, or none in `--latest` runs."""
+    env = {k: v for k, v in os.environ.items() if k not in ("UV_EXCLUDE_NEWER", "VIRTUAL_ENV")}
+    pin = pin or uv_pin()
+    return env | ({"UV_EXCLUDE_NEWER": pin} if pin else {})
+
+
 def dependency_key(project: Path, python: str) -> str:
-    """Hash of what a project's venv holds: interpreter and every dependency list."""
+    """Hash of what a project's venv holds: interpreter, dependency lists and the pin date."""
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     meta = pyproject.get("project", {})
     wanted = {
@@ -210,6 +236,7 @@ def dependency_key(project: Path, python: str) -> str:
         "dependencies": meta.get("dependencies", []),
         "optional": meta.get("optional-dependencies", {}),
         "groups": pyproject.get("dependency-groups", {}),
+        "resolved at": uv_pin() or "latest",
     }
     return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -219,31 +246,52 @@ def venv_path(project: Path, python: str) -> Path:
     return cache_root() / "venvs" / dependency_key(project, python)
 
 
-def ensure_venv(venv: Path, project: Path, python: str) -> None:
-    """Build `venv` with the project's dependencies (not the project) unless it is complete.
+def make_install(project: Path, venv: Path, python: str) -> str:
+    """`make install` as a user runs it (uv.lock written, then installed from), into `venv`.
 
-    Call it holding `<venv>.lock`, and keep holding it while the project itself is
-    installed and tested, so two projects with the same dependencies never share it at once.
+    The venv is shared by projects with the same dependencies (cached by venv_path): hold
+    `<venv>.lock` while installing and testing. Returns uv's output of a second
+    `make install`, which must find nothing to do.
     """
     uv = tool("uv")
-    assert uv, "uv is needed to build the generated project's venv"
-    if (venv / ".complete").exists():
-        return
-    shutil.rmtree(venv, ignore_errors=True)
-    run_checked([uv, "venv", "--quiet", "--python", python, str(venv)], project)
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
-    groups = [arg for g in pyproject.get("dependency-groups", {}) for arg in ("--group", g)]
-    install = [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")]
+    assert uv, "uv is needed to install the generated project"
+    argv = ["make", "install", f"VENV={venv}", f"PYTHON={python}", f"UV={uv}"]
     # Byte-compiled once here: with PYTHONDONTWRITEBYTECODE set (as on this image) every
-    # process would otherwise recompile mlflow and the orchestrator at import (kfp's steps
-    # run as five subprocesses per pipeline run).
-    argv = [*install, "--compile-bytecode", "-r", "pyproject.toml", "--all-extras", *groups]
-    run_checked(argv, project)
-    (venv / ".complete").touch()
+    # process would otherwise recompile mlflow and the orchestrator at import.
+    env = uv_env() | {"UV_COMPILE_BYTECODE": "1"}
+    for attempt in ("first", "second"):
+        done = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"make install ({attempt}) failed:\n{_output(done)}"
+    return done.stdout + done.stderr
 
 
-def run_checked(argv: list[str], cwd: Path) -> None:
-    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+def resolved_versions(lock: Path) -> dict[str, str]:
+    """{package: version} of a uv.lock."""
+    packages = tomllib.loads(lock.read_text()).get("package", [])
+    return {p["name"]: p.get("version", "?") for p in packages}
+
+
+def newer_than_pin(project: Path, python: str, pin: str) -> list[str]:
+    """What a `--latest` lock of `project` resolves differently from the pinned one."""
+    uv = tool("uv")
+    assert uv
+    with tempfile.TemporaryDirectory() as scratch:
+        pinned = Path(scratch)
+        shutil.copy2(project / "pyproject.toml", pinned)
+        shutil.copy2(project / "README.md", pinned)
+        argv = [uv, "lock", "--quiet", "--python", python]
+        run_checked(argv, pinned, env=uv_env(pin))
+        before = resolved_versions(pinned / "uv.lock")
+    after = resolved_versions(project / "uv.lock")
+    return [
+        f"{name} {before.get(name, 'absent')} -> {version}"
+        for name, version in sorted(after.items())
+        if before.get(name) != version
+    ]
+
+
+def run_checked(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"{' '.join(argv)} failed:\n{_output(result)}"
 
 

@@ -1,8 +1,11 @@
 """Generated projects pass their own lint, type checks and test suite (slow; `--combos`).
 
-Each combination is rendered into its own folder and installed into a venv cached by its
-dependency lists and Python version (helpers.venv_path), so only the first run per
-dependency set pays for the download; the project itself is installed editable each time.
+Each combination is rendered into its own folder and installed the way its README says:
+`make install` writes uv.lock (resolving no newer than the template's pin date,
+`[tool.uv] exclude-newer` in the template's pyproject.toml) and installs from it, into a venv
+cached by its dependency lists, Python version and pin (helpers.venv_path); a second
+`make install` must find nothing to do. With `--latest` the projects resolve the newest
+releases, and a failure names the packages that differ from the pinned resolution.
 
 Every step runs with TMPDIR set to a fresh empty folder, and must leave it empty: a
 generated project cleans up after its servers, downloads and orchestrators.
@@ -22,8 +25,17 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from tests.combos import Combo
-from tests.helpers import ensure_venv, find_python, render, run_checked, tool, venv_path
+from tests.combos import Combo, Template
+from tests.helpers import (
+    find_python,
+    make_install,
+    newer_than_pin,
+    pin_date,
+    render,
+    uv_env,
+    uv_pin,
+    venv_path,
+)
 
 pytestmark = pytest.mark.generated
 
@@ -37,20 +49,40 @@ STEPS = [
     ("mypy", ["mypy"], 900),
     ("pytest", PYTEST, 1800),
 ]
+NOT_ORCHESTRATED_STEPS = [*STEPS[:-1], ("pytest", [*PYTEST, "-m", "not orchestration"], 1800)]
 ORCHESTRATED_STEPS = [
-    *STEPS[:-1],
-    ("pytest", [*PYTEST, "-m", "not orchestration"], 1800),
+    *NOT_ORCHESTRATED_STEPS,
     ("pytest orchestration", [*PYTEST, "-m", "orchestration"], 1800),
 ]
 
 
-# Code generated at build time that `make install` runs after installing (gRPC stubs).
-BUILD_TIME_TARGETS = ("proto",)
+# The orchestrators' own tests (real runs through Airflow, Prefect, kfp, Dagster: the
+# heaviest part of the tier, 16-40 s a project) run in the first project of the tier where
+# an orchestrator meets each of these answers; the rest of every project's suite runs in all.
+# The orchestrator wraps the same pipeline steps every project's own tests run for real,
+# so what varies its runs is the interpreter its runtime has to support.
+ORCHESTRATION_MEETS = ("python_version",)
 
 
-def _build_time_targets(project: Path) -> list[str]:
-    makefile = (project / "Makefile").read_text()
-    return [t for t in BUILD_TIME_TARGETS if re.search(rf"^{t}:", makefile, re.MULTILINE)]
+@pytest.fixture(scope="session")
+def orchestration_runs(template: Template, request: pytest.FixtureRequest) -> set[str]:
+    """Ids of the combinations whose orchestrator tests run (see ORCHESTRATION_MEETS)."""
+    seen: set[tuple[object, ...]] = set()
+    chosen = set()
+    for combo in template.tier(request.config.getoption("--combos")):
+        answers = combo.answers_dict
+        orchestrator = answers.get("orchestrator", "none")
+        meets = {(orchestrator, axis, answers.get(axis)) for axis in ORCHESTRATION_MEETS}
+        if orchestrator != "none" and meets - seen:
+            chosen.add(combo.id)
+            seen |= meets
+    return chosen
+
+
+# uv sync's report: "Resolved 152 packages in 2ms", then what it changed, if anything
+# ("Installed 3 packages", " + fastapi==0.121.0", " - ...", " ~ ...").
+RESOLVED = re.compile(r"^Resolved \d+ packages", re.MULTILINE)
+CHANGED = re.compile(r"^(Installed|Uninstalled|Updated| [-+~] )", re.MULTILINE)
 
 
 @dataclass
@@ -72,7 +104,7 @@ def _run_step(
         # pytest keeps the basetemps of its last runs on purpose: outside the checked folder.
         argv = [*argv, "--basetemp", str(scratch / "basetemp")]
     # The outer pytest's variables (xdist worker ids, PYTEST_ADDOPTS) must not leak in.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env = {k: v for k, v in uv_env().items() if not k.startswith("PYTEST_")}
     env |= {"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"}
     env["TMPDIR"] = str(tmpdir)
     # One mypy cache per venv (its users run one at a time, under the venv's lock): the
@@ -95,6 +127,7 @@ def _run_step(
 
 def test_generated_project_passes_its_own_checks(
     combo: Combo,
+    orchestration_runs: set[str],
     template_dir: Path,
     tmp_path: Path,
     record_property: Callable[[str, object], None],
@@ -106,21 +139,25 @@ def test_generated_project_passes_its_own_checks(
     python = find_python(version)
     if python is None:
         pytest.skip(f"Python {version} is not installed (looked on PATH, in pyenv, with uv)")
-    uv = tool("uv")
-    assert uv, "uv is needed to install the generated project"
     project = render(template_dir, combo, tmp_path / "project")
     venv = venv_path(project, python)
     venv.parent.mkdir(parents=True, exist_ok=True)
-    orchestrated = combo.answers_dict.get("orchestrator", "none") != "none"
+    orchestrator = combo.answers_dict.get("orchestrator", "none")
     with FileLock(f"{venv}.lock"):  # venvs are shared by combos with the same dependencies
         start = time.perf_counter()
-        ensure_venv(venv, project, python)
-        install = [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")]
-        run_checked([*install, "--no-deps", "-e", "."], project)
-        for target in _build_time_targets(project):
-            run_checked(["make", target, f"VENV={venv}"], project)
+        second = make_install(project, venv, python)
         installed = time.perf_counter() - start
-        plan = ORCHESTRATED_STEPS if orchestrated else STEPS
+        lock = (project / "uv.lock").read_bytes()
+        assert RESOLVED.search(second) and not CHANGED.search(second), (
+            f"a second `make install` changed the environment:\n{second}"
+        )
+        plan = (
+            ORCHESTRATED_STEPS
+            if combo.id in orchestration_runs
+            else NOT_ORCHESTRATED_STEPS
+            if orchestrator != "none"
+            else STEPS
+        )
         steps = [
             _run_step(name, argv, timeout, venv, project, tmp_path / "steps" / str(index))
             for index, (name, argv, timeout) in enumerate(plan)
@@ -130,7 +167,7 @@ def test_generated_project_passes_its_own_checks(
         "timings",
         {
             "combo": combo.id,
-            "orchestrator": combo.answers_dict.get("orchestrator", "none"),
+            "orchestrator": orchestrator,
             "install": round(installed, 1),
             **{step.name: round(step.seconds, 1) for step in steps},
         },
@@ -138,6 +175,11 @@ def test_generated_project_passes_its_own_checks(
     problems = [
         f"── {s.name}: exit {s.returncode}\n{s.output[-6000:]}" for s in steps if s.returncode
     ]
+    if (project / "uv.lock").read_bytes() != lock:
+        problems.append("── uv.lock changed while the project's checks ran")
+    if problems and uv_pin() is None:  # --latest: name what the newest releases changed
+        newer = newer_than_pin(project, python, pin_date())
+        problems.insert(0, f"── resolved newer than the pin {pin_date()}:\n  " + "\n  ".join(newer))
     problems += [
         f"── {s.name} left in TMPDIR: {', '.join(s.left_behind)}" for s in steps if s.left_behind
     ]
