@@ -58,7 +58,7 @@ def ci(combo: Combo) -> Option:
 def _require(name: str) -> str:
     path = tool(name)
     if path is None:
-        pytest.skip(f"`{name}` is not installed: `uv pip install` the test group of pyproject.toml")
+        pytest.skip(f"`{name}` is not installed: `make test` installs the test group from uv.lock")
     return path
 
 

@@ -40,7 +40,7 @@ def _require(name: str) -> str:
     """A validator's executable, or a visible skip saying what to install."""
     path = tool(name)
     if path is None:
-        pytest.skip(f"`{name}` is not installed: `uv pip install` the test group of pyproject.toml")
+        pytest.skip(f"`{name}` is not installed: `make test` installs the test group from uv.lock")
     return path
 
 
