@@ -72,11 +72,10 @@ def orchestration_runs(template: Template, request: pytest.FixtureRequest) -> se
     chosen = set()
     for combo in template.tier(request.config.getoption("--combos")):
         answers = combo.answers_dict
-        orchestrator = answers.get("orchestrator", "none")
-        meets = {(orchestrator, *((axis, answers.get(axis)) for axis in ORCHESTRATION_MEETS))}
-        if orchestrator != "none" and meets - seen:
+        meeting = tuple(answers.get(axis) for axis in ("orchestrator", *ORCHESTRATION_MEETS))
+        if meeting[0] not in (None, "none") and meeting not in seen:
             chosen.add(combo.id)
-            seen |= meets
+            seen.add(meeting)
     return chosen
 
 
