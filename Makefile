@@ -1,7 +1,7 @@
 # copier-mlops: two commands on a fresh machine with Python 3.11+ and pip.
 #   make demo   generate a project with the default answers and run its whole lifecycle
-#   make test   run the template's test suite (COMBOS=smoke|pairwise|covering|full for generated
-#               projects, STATIC=covering|full for the static checks, LATEST=1 to resolve
+#   make test   run the template's test suite (COMBOS=smoke|runtime|pairwise|covering|full for
+#               generated projects, STATIC=covering|full for the static checks, LATEST=1 to resolve
 #               the generated projects' newest releases instead of the pin date)
 .DEFAULT_GOAL := help
 SHELL := /bin/bash

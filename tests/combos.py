@@ -7,10 +7,13 @@ passed for it with `--data` is still validated). This module renders those same 
 for every combination of the choice questions, so adding a choice or a rule to copier.yml
 changes the test matrix by itself.
 
-Tiers: `smoke` (the default answers), `pairwise` (every valid pair of option values at
-least once), `covering` (every valid combination of each interaction group declared in
-options/interactions.yml, the other axes rotated through their values, plus the pairwise
-set), `full` (every valid combination). `python -m tests.combos [tier]` prints one.
+Tiers: `smoke` (the default answers), `runtime` (every valid pair of option values that can
+meet in a running project: options/run_apart.yml names the axes that never do; `apart`
+holds the pairs it leaves out, for a lock check), `pairwise` (every valid pair of option
+values at least once), `covering` (every valid combination of each interaction group
+declared in options/interactions.yml, the other axes rotated through their values, plus
+the pairwise set), `full` (every valid combination). `python -m tests.combos [tier]`
+prints one.
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
-Tier = Literal["smoke", "pairwise", "covering", "full"]
+Tier = Literal["smoke", "runtime", "pairwise", "covering", "full"]
 TIERS: tuple[Tier, ...] = get_args(Tier)
 Pair = tuple[tuple[str, Any], tuple[str, Any]]
 
 # Declared groups of axes whose values meet in the same files (options/interactions.yml).
 INTERACTIONS = Path("options") / "interactions.yml"
+# Declared axes whose code never runs together (options/run_apart.yml).
+RUN_APART = Path("options") / "run_apart.yml"
 # Greedy restarts for the pairwise tier; it stops early at the lower bound (25 today, at seed 10).
 PAIRWISE_RESTARTS = 100
 
@@ -378,23 +383,56 @@ class Template:
 
     @cached_property
     def pairwise(self) -> list[Combo]:
-        """The smallest set found that holds every valid pair, the defaults first.
+        """The smallest set found that holds every valid pair, the defaults first."""
+        return self._smallest_cover(self.valid_pairs())
+
+    @cached_property
+    def runtime(self) -> list[Combo]:
+        """The smallest set found that holds every valid pair of axes that may run together
+        (not declared apart in options/run_apart.yml), the defaults first."""
+        return self._smallest_cover({p for p in self.valid_pairs() if not self.run_apart(p)})
+
+    @cached_property
+    def apart(self) -> list[Combo]:
+        """Combinations holding the valid pairs that `runtime` leaves out (greedy cover)."""
+        chosen: list[Combo] = []
+        missing = self.valid_pairs() - covered_pairs(self.runtime)
+        while missing:
+            best = max(self.full, key=lambda c: len(c.pairs() & missing))
+            chosen.append(best)
+            missing -= best.pairs()
+        return chosen
+
+    @cached_property
+    def apart_axes(self) -> list[frozenset[str]]:
+        """Declared sets of axes that never run together; a single axis is apart from all."""
+        path = self.root / RUN_APART
+        declared = yaml.safe_load(path.read_text()) if path.exists() else []
+        return [frozenset(entry["axes"]) for entry in declared or []]
+
+    def run_apart(self, pair: Pair) -> bool:
+        """Whether the two axes of `pair` are declared never to run together."""
+        axes = {pair[0][0], pair[1][0]}
+        return any(axes <= g or (len(g) == 1 and g <= axes) for g in self.apart_axes)
+
+    def _smallest_cover(self, pairs: set[Pair]) -> list[Combo]:
+        """The smallest set found that holds every pair of `pairs`, the defaults first.
 
         Greedy set cover (each step takes the combination covering most missing pairs),
         restarted with seeded tie-breaking orders: deterministic, and it stops as soon as
         a set meets the lower bound (the most pairs any two axes have), which is optimal.
         """
-        bound = self.pairwise_lower_bound()
+        bound = lower_bound(pairs)
         # Pairs as bits of an int: the greedy step counts set bits instead of building sets.
-        bit = {pair: 1 << i for i, pair in enumerate(sorted(self.valid_pairs(), key=repr))}
-        masks = {combo.data: sum(bit[p] for p in combo.pairs()) for combo in self.full}
+        bit = {pair: 1 << i for i, pair in enumerate(sorted(pairs, key=repr))}
+        masks = {c.data: sum(bit[p] for p in c.pairs() if p in bit) for c in self.full}
         everything = sum(bit.values())
         best: list[Combo] = []
         for seed in range(PAIRWISE_RESTARTS):
             order = list(self.full)
             random.Random(seed).shuffle(order)
             chosen = list(self.smoke)
-            missing = everything & ~sum(bit[p] for p in covered_pairs(chosen))
+            missing = everything & ~sum(bit[p] for p in covered_pairs(chosen) if p in bit)
             while missing:
                 pick = max(order, key=lambda c: (masks[c.data] & missing).bit_count())
                 chosen.append(pick)
@@ -407,10 +445,7 @@ class Template:
 
     def pairwise_lower_bound(self) -> int:
         """No set covers every valid pair with fewer combinations than two axes have pairs."""
-        by_axes: dict[tuple[str, str], int] = {}
-        for (first, _), (second, _) in self.valid_pairs():
-            by_axes[first, second] = by_axes.get((first, second), 0) + 1
-        return max(by_axes.values(), default=1)
+        return lower_bound(self.valid_pairs())
 
     @cached_property
     def interaction_groups(self) -> list[tuple[str, ...]]:
@@ -458,6 +493,14 @@ class Template:
 def load(root: Path = TEMPLATE_ROOT) -> Template:
     """The template at `root`, parsed once per process."""
     return Template(root)
+
+
+def lower_bound(pairs: Iterable[Pair]) -> int:
+    """No set covers `pairs` with fewer combinations than two axes have pairs among them."""
+    by_axes: dict[tuple[str, str], int] = {}
+    for (first, _), (second, _) in pairs:
+        by_axes[first, second] = by_axes.get((first, second), 0) + 1
+    return max(by_axes.values(), default=1)
 
 
 def covered_pairs(combos: Iterable[Combo]) -> set[Pair]:

@@ -2,8 +2,9 @@
 
 Static checks take the tier chosen with `--static-combos` (default: covering, every
 combination of the interacting options; `full` is all of them); tests marked `generated`
-take the tier chosen with `--combos smoke|pairwise|covering|full` (default: smoke),
-because each of them installs and tests a whole generated project.
+take the tier chosen with `--combos smoke|runtime|pairwise|covering|full` (default: smoke),
+because each of them installs and tests a whole generated project; with `runtime`, the
+pairs it does not run (options/run_apart.yml) are locked instead (`apart`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--combos",
         choices=TIERS,
         default="smoke",
-        help="combinations for the `generated` tests: smoke (defaults), pairwise, covering, full",
+        help="combinations for the `generated` tests: smoke (defaults), runtime, pairwise, "
+        "covering, full",
     )
     parser.addoption(
         "--static-combos",
@@ -55,6 +57,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         no_rule = pytest.mark.skip(reason="no rule in copier.yml disables a combination yet")
         params = [pytest.param(c, id=c.id) for c in bad] or [pytest.param(None, marks=no_rule)]
         metafunc.parametrize("bad", params)
+    if "apart" in metafunc.fixturenames:
+        tier = metafunc.config.getoption("--combos")
+        runs_all = pytest.mark.skip(reason=f"the {tier} tier runs together every pair it holds")
+        params = [pytest.param(c, id=c.id) for c in TEMPLATE.apart] if tier == "runtime" else []
+        metafunc.parametrize("apart", params or [pytest.param(None, marks=runs_all)])
     if "combo" not in metafunc.fixturenames:
         return
     generated = metafunc.definition.get_closest_marker("generated") is not None

@@ -88,6 +88,32 @@ def test_pairwise_covers_every_valid_pair(any_template: Template) -> None:
     assert len(any_template.pairwise) <= len(any_template.full)
 
 
+def test_runtime_runs_every_pair_not_declared_apart(any_template: Template) -> None:
+    """`runtime` holds every valid pair of axes that may run together, starts with the
+    defaults, and with `apart` (the pairs it leaves out, locked only) covers every pair."""
+    runtime, apart = any_template.runtime, any_template.apart
+    missing = any_template.valid_pairs() - covered_pairs(runtime)
+    assert not [p for p in missing if not any_template.run_apart(p)]
+    assert not missing - covered_pairs(apart), "a pair neither run nor locked"
+    assert runtime[0].data == any_template.smoke[0].data
+    assert all(c.valid for c in [*runtime, *apart])
+    assert len(runtime) <= len(any_template.pairwise)
+
+
+def test_run_apart_names_real_axes() -> None:
+    """An axis misspelt in options/run_apart.yml would silently pair nothing apart; every
+    entry says why, and the serving side and the pipeline side are among them."""
+    template = load()
+    declared = yaml.safe_load((template.root / "options" / "run_apart.yml").read_text())
+    for entry in declared:
+        assert set(entry["axes"]) <= set(template.dimensions), entry
+        assert entry["why"], entry
+    serving_orchestrator = (("serving", "fastapi"), ("orchestrator", "airflow"))
+    assert template.run_apart(serving_orchestrator)
+    assert not template.run_apart((("model_framework", "xgboost"), ("serving", "grpc")))
+    assert len(template.runtime) < len(template.pairwise)
+
+
 def test_covering_multiplies_each_interaction_group(any_template: Template) -> None:
     """Every valid combination of each declared interaction group is in `covering`, and so
     is pairwise."""
