@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -244,6 +245,22 @@ def dependency_key(project: Path, python: str) -> str:
 def venv_path(project: Path, python: str) -> Path:
     """Where the cached venv for this project's dependencies and interpreter lives."""
     return cache_root() / "venvs" / dependency_key(project, python)
+
+
+def mypy_cache(venv: Path) -> Path:
+    """The mypy cache for projects checked in `venv`: one per Python version and xdist worker.
+
+    Shared by every project and venv a worker checks, one after another: mypy trusts an
+    entry whose file moved (another venv, another project) only when its hash matches, so
+    the installed packages (pandas, mlflow; Airflow, Prefect, Dagster are large and typed)
+    are analysed once per worker, not once per venv (a project's mypy: 30-45 s with its own
+    cold cache, 17-28 s shared). Never shared by two processes at once: mypy validates an
+    entry before it reads its data, so a concurrent writer of the same module (projects of
+    both tasks have a `core.metrics`) could hand it another project's interface.
+    """
+    found = re.search(r"^version_info = (\d+\.\d+)", (venv / "pyvenv.cfg").read_text(), re.M)
+    version = found.group(1) if found else "unknown"
+    return cache_root() / "mypy" / version / os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def make_install(project: Path, venv: Path, python: str) -> str:

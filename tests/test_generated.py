@@ -27,9 +27,9 @@ from filelock import FileLock
 
 from tests.combos import Combo, Template
 from tests.helpers import (
-    cache_root,
     find_python,
     make_install,
+    mypy_cache,
     newer_than_pin,
     pin_date,
     render,
@@ -97,13 +97,7 @@ class Step:
 
 
 def _run_step(
-    name: str,
-    argv: list[str],
-    timeout: int,
-    venv: Path,
-    project: Path,
-    scratch: Path,
-    mypy_cache: Path,
+    name: str, argv: list[str], timeout: int, venv: Path, project: Path, scratch: Path
 ) -> Step:
     """Run one step with TMPDIR an empty folder under `scratch`; note what it leaves there."""
     tmpdir = scratch / "tmp"
@@ -115,12 +109,7 @@ def _run_step(
     env = {k: v for k, v in uv_env().items() if not k.startswith("PYTEST_")}
     env |= {"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"}
     env["TMPDIR"] = str(tmpdir)
-    # One mypy cache per Python version, shared by every project and venv: mypy trusts an
-    # entry whose file has moved (another venv) when its hash matches, so the installed
-    # packages (pandas, mlflow; Airflow, Prefect, Dagster are large and typed) are analysed
-    # once, not once per venv (a project's mypy: 30-45 s cold, 17-28 s shared). Entries are
-    # written atomically; modules with errors are never cached, so sharing hides none.
-    env["MYPY_CACHE_DIR"] = str(mypy_cache)
+    env["MYPY_CACHE_DIR"] = str(mypy_cache(venv))
     command = [str(venv / "bin" / argv[0]), *argv[1:]]
     start = time.perf_counter()
     try:
@@ -154,7 +143,6 @@ def test_generated_project_passes_its_own_checks(
     venv = venv_path(project, python)
     venv.parent.mkdir(parents=True, exist_ok=True)
     orchestrator = combo.answers_dict.get("orchestrator", "none")
-    cache = cache_root() / "mypy" / version
     with FileLock(f"{venv}.lock"):  # venvs are shared by combos with the same dependencies
         start = time.perf_counter()
         second = make_install(project, venv, python)
@@ -171,7 +159,7 @@ def test_generated_project_passes_its_own_checks(
             else STEPS
         )
         steps = [
-            _run_step(name, argv, timeout, venv, project, tmp_path / "steps" / str(index), cache)
+            _run_step(name, argv, timeout, venv, project, tmp_path / "steps" / str(index))
             for index, (name, argv, timeout) in enumerate(plan)
         ]
     # Read by conftest.pytest_terminal_summary: seconds per step, grouped by orchestrator.
