@@ -367,13 +367,7 @@ class Template:
         A rule is a Jinja expression over the answers, so a pair it reacts to is exercised
         here; `full` keeps every refused combination.
         """
-        chosen: list[Combo] = []
-        missing = covered_pairs(self.invalid)
-        while missing:
-            best = max(self.invalid, key=lambda c: len(c.pairs() & missing))
-            chosen.append(best)
-            missing -= best.pairs()
-        return chosen
+        return greedy_cover(self.invalid, covered_pairs(self.invalid))
 
     @cached_property
     def smoke(self) -> list[Combo]:
@@ -394,14 +388,8 @@ class Template:
 
     @cached_property
     def apart(self) -> list[Combo]:
-        """Combinations holding the valid pairs that `runtime` leaves out (greedy cover)."""
-        chosen: list[Combo] = []
-        missing = self.valid_pairs() - covered_pairs(self.runtime)
-        while missing:
-            best = max(self.full, key=lambda c: len(c.pairs() & missing))
-            chosen.append(best)
-            missing -= best.pairs()
-        return chosen
+        """Combinations holding the valid pairs that `runtime` leaves out."""
+        return greedy_cover(self.full, self.valid_pairs() - covered_pairs(self.runtime))
 
     @cached_property
     def apart_axes(self) -> list[frozenset[str]]:
@@ -493,6 +481,18 @@ class Template:
 def load(root: Path = TEMPLATE_ROOT) -> Template:
     """The template at `root`, parsed once per process."""
     return Template(root)
+
+
+def greedy_cover(candidates: list[Combo], pairs: set[Pair]) -> list[Combo]:
+    """Combinations from `candidates` holding every pair of `pairs`: each step takes the
+    one holding most of the pairs still missing (the first such, so the order decides ties)."""
+    chosen: list[Combo] = []
+    missing = set(pairs)
+    while missing:
+        best = max(candidates, key=lambda c: len(c.pairs() & missing))
+        chosen.append(best)
+        missing -= best.pairs()
+    return chosen
 
 
 def lower_bound(pairs: Iterable[Pair]) -> int:
