@@ -431,10 +431,6 @@ class Template:
                 break
         return best
 
-    def pairwise_lower_bound(self) -> int:
-        """No set covers every valid pair with fewer combinations than two axes have pairs."""
-        return lower_bound(self.valid_pairs())
-
     @cached_property
     def interaction_groups(self) -> list[tuple[str, ...]]:
         """The declared groups (their axes that are choice questions here); a template that

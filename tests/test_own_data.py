@@ -24,8 +24,8 @@ import pytest
 from filelock import FileLock
 
 from tests.combos import Combo, Template, load
-from tests.helpers import find_python, make_install, render, run_checked, venv_path
-from tests.test_generated import STEPS, _run_step
+from tests.helpers import make_install, render, run_checked, venv_path
+from tests.test_generated import STEPS, _run_step, python_or_skip
 
 pytestmark = pytest.mark.generated
 DATA = Path(__file__).parent / "data" / "own_data"
@@ -101,9 +101,7 @@ def test_own_table_end_to_end(
         pytest.skip("one table and serving choice in the smoke tier; all of them from pairwise up")
     spec = TABLES[table]
     combo = _combo(load(), serving, spec.task)
-    python = find_python(str(combo.answers_dict["python_version"]))
-    if python is None:
-        pytest.skip(f"Python {combo.answers_dict['python_version']} is not installed")
+    python = python_or_skip(combo)
     project = render(template_dir, combo, tmp_path / "project")
     package = str(combo.answers_dict["package_name"])
     venv = venv_path(project, python)
