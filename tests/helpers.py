@@ -276,6 +276,11 @@ def make_install(project: Path, venv: Path, python: str) -> str:
     # Byte-compiled once here: with PYTHONDONTWRITEBYTECODE set (as on this image) every
     # process would otherwise recompile mlflow and the orchestrator at import.
     env = uv_env() | {"UV_COMPILE_BYTECODE": "1"}
+    # uv leaves its build locks (uv-*.lock, uv-setuptools-*.lock) in TMPDIR: keep them in
+    # the test's own folder, not in the machine's /tmp.
+    scratch = project.parent / "install-tmp"
+    scratch.mkdir(exist_ok=True)
+    env["TMPDIR"] = str(scratch)
     for attempt in ("first", "second"):
         done = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True)
         assert done.returncode == 0, f"make install ({attempt}) failed:\n{_output(done)}"
