@@ -2,16 +2,20 @@
 
 Its whole state is a small JSON document saved in the model bundle, so the server
 rebuilds exactly the transform the model was trained with: no train/serve skew and
-nothing to unpickle.
+nothing to unpickle. It works on columns (one numpy array per feature) and returns
+the model's float64 matrix, so a served request of one record never builds a pandas
+frame: that cost more than the model itself.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
-from functools import cache
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +28,10 @@ from .schemas import derive_features
 UNKNOWN_CODE = -1
 # Free text keeps its most frequent values; rarer ones share the unknown code.
 MAX_VOCABULARY = 200
+
+# One array per feature: numbers (integers and booleans too) as float64 with NaN where
+# missing, strings as objects with None where missing.
+Columns = Mapping[str, np.ndarray]
 
 
 @cache
@@ -38,6 +46,30 @@ def numeric_columns() -> tuple[str, ...]:
     return tuple(name for name, spec in FEATURES.items() if spec.numeric)
 
 
+def columns_of_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The feature columns of a frame (the lake's, a split's, a scored file's)."""
+    columns = {name: frame[name].to_numpy(dtype=np.float64) for name in numeric_columns()}
+    columns |= {name: frame[name].to_numpy(dtype=object) for name in categorical_columns()}
+    return columns
+
+
+def columns_of_records(records: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """The feature columns of validated records (a missing value is None)."""
+    columns = {
+        name: np.fromiter(
+            (np.nan if (v := r.get(name)) is None else v for r in records),
+            dtype=np.float64,
+            count=len(records),
+        )
+        for name in numeric_columns()
+    }
+    for name in categorical_columns():
+        values = np.empty(len(records), dtype=object)
+        values[:] = [r.get(name) for r in records]
+        columns[name] = values
+    return columns
+
+
 @dataclass
 class FeatureTransformer:
     """Categorical codes learned from training data, plus stateless derived features."""
@@ -48,41 +80,56 @@ class FeatureTransformer:
     def fit(self, frame: pd.DataFrame) -> FeatureTransformer:
         """Learn each categorical column's vocabulary, sorted for a stable encoding."""
         self.vocabularies = {column: _vocabulary(frame[column]) for column in categorical_columns()}
-        self.output_columns = []
-        self.output_columns = list(self.transform(frame).columns)
+        self.__dict__.pop("codes", None)
+        derived = derive_features(columns_of_frame(frame.head(1)))
+        self.output_columns = [*numeric_columns(), *self.vocabularies, *derived]
         return self
 
-    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Numeric matrix for the model; unseen categories map to UNKNOWN_CODE.
+    @cached_property
+    def codes(self) -> dict[str, dict[str, float]]:
+        """Each categorical column's value-to-code map, built once per transformer."""
+        return {
+            column: {value: float(code) for code, value in enumerate(vocabulary)}
+            for column, vocabulary in self.vocabularies.items()
+        }
 
-        Built column by column with numpy: a served request is often one record,
-        where pandas' per-operation overhead would dominate the latency.
+    def matrix(self, columns: Columns) -> np.ndarray:
+        """The model's float64 input, one row per record in `output_columns` order.
+
+        Unseen categories map to UNKNOWN_CODE, missing values to NaN, and infinities
+        (a derived ratio over zero) to NaN as well.
         """
-        # A missing number (None from a request, NaN from the lake) becomes NaN.
-        columns = {name: frame[name].to_numpy(dtype=np.float64) for name in numeric_columns()}
-        for column, vocabulary in self.vocabularies.items():
-            codes = {value: float(code) for code, value in enumerate(vocabulary)}
-            columns[column] = np.fromiter(
-                (
-                    np.nan if _missing(value) else codes.get(str(value), UNKNOWN_CODE)
-                    for value in frame[column]
-                ),
-                dtype=np.float64,
-                count=len(frame),
-            )
-        columns.update(derive_features(frame))
-        features = pd.DataFrame(columns, index=frame.index)
-        if self.output_columns:
-            features = features[self.output_columns]
-        return features.replace([np.inf, -np.inf], np.nan)
+        encoded = {name: columns[name] for name in numeric_columns()}
+        for column, codes in self.codes.items():
+            encoded[column] = _encode(columns[column], codes)
+        encoded |= derive_features(columns)
+        matrix = np.column_stack([encoded[name] for name in self.output_columns])
+        matrix = matrix.astype(np.float64, copy=False)
+        matrix[np.isinf(matrix)] = np.nan
+        return matrix
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The matrix of a frame, labelled with `output_columns` and the frame's index."""
+        return pd.DataFrame(
+            self.matrix(columns_of_frame(frame)), columns=self.output_columns, index=frame.index
+        )
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True))
+        state = {"vocabularies": self.vocabularies, "output_columns": self.output_columns}
+        path.write_text(json.dumps(state, indent=2, sort_keys=True))
 
     @classmethod
     def load(cls, path: Path) -> FeatureTransformer:
         state = json.loads(path.read_text())
         return cls(vocabularies=state["vocabularies"], output_columns=state["output_columns"])
+
+
+def _encode(values: Iterable[Any], codes: dict[str, float]) -> np.ndarray:
+    """Codes of a categorical column: NaN where missing, UNKNOWN_CODE where unseen."""
+    return np.array(
+        [np.nan if _missing(value) else codes.get(str(value), UNKNOWN_CODE) for value in values],
+        dtype=np.float64,
+    )
 
 
 def _vocabulary(values: pd.Series) -> list[str]:

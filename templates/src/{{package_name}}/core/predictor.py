@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..ports import Model
-from .features import FeatureTransformer
+from .features import FeatureTransformer, columns_of_frame, columns_of_records
 from .schemas import FeatureRecord, Prediction, to_predictions
 
 
@@ -57,10 +57,10 @@ class Predictor:
 
     def scores(self, frame: pd.DataFrame) -> np.ndarray:
         """Raw model outputs for a frame holding the feature columns."""
-        return self.model.scores(self.transformer.transform(frame))
+        return self.model.scores(self.transformer.matrix(columns_of_frame(frame)))
 
     def predict(self, records: Sequence[FeatureRecord | Mapping[str, Any]]) -> list[Prediction]:
-        """Score validated records (or plain dicts with the same keys)."""
-        rows = [r.model_dump() if isinstance(r, FeatureRecord) else dict(r) for r in records]
-        frame = pd.DataFrame.from_records(rows, columns=self.metadata.features)
-        return to_predictions(self.scores(frame), self.metadata.threshold)
+        """Score validated records (or plain dicts with the same keys), without pandas."""
+        rows = [r.model_dump() if isinstance(r, FeatureRecord) else r for r in records]
+        scores = self.model.scores(self.transformer.matrix(columns_of_records(rows)))
+        return to_predictions(scores, self.metadata.threshold)

@@ -425,11 +425,12 @@ def render(inferred: Inferred) -> str:
     features = inferred.features
     aliases = _aliases(features)
     lines = [*_docstring(inferred), "", "from __future__ import annotations", ""]
+    lines += ["from collections.abc import Mapping"]
     if any(column.kind == "category" for column in features):
-        lines += ["from typing import Literal", ""]
+        lines += ["from typing import Literal"]
     lines += [
+        "",
         "import numpy as np",
-        "import pandas as pd",
         "from pydantic import BaseModel, ConfigDict, Field",
     ]
     if any(column.kind == "int" for column in features):
@@ -542,10 +543,14 @@ def _labels_and_predictions(inferred: Inferred) -> list[str]:
         *prediction,
         "",
         "",
-        "def derive_features(frame: pd.DataFrame) -> dict[str, np.ndarray]:",
-        '    """Stateless features computed identically at training and serving time."""',
+        "def derive_features(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:",
+        '    """Stateless features computed identically at training and serving time.',
+        "",
+        "    `columns` holds each feature as an array: numbers (integers and booleans too) as",
+        "    float64, NaN where missing; strings as objects. Return one float array per name.",
+        '    """',
         "    # Add features computed from the columns above here, one array per name, e.g.",
-        '    # {"a_per_b": frame["a"].to_numpy(dtype=float) / frame["b"].to_numpy(dtype=float)}.',
+        '    # {"a_per_b": columns["a"] / columns["b"]}.',
         "    return {}",
         "",
         "",

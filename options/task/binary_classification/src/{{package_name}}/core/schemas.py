@@ -11,10 +11,10 @@ writes this module for your table; field types are listed in `field_types.py`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from .field_types import Integer
@@ -76,15 +76,17 @@ class Prediction(BaseModel):
     is_fraud: bool = Field(description="score at or above the decision threshold")
 
 
-def derive_features(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Stateless features computed identically at training and serving time."""
+def derive_features(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Stateless features computed identically at training and serving time.
+
+    `columns` holds each feature as an array: numbers (integers and booleans too) as
+    float64, NaN where missing; strings as objects. Return one float array per name.
+    """
     return {
-        "log_amount": np.log1p(frame["amount"].to_numpy(dtype=float)),
-        "amount_to_avg": frame["amount"].to_numpy(dtype=float)
-        / (frame["avg_amount_30d"].to_numpy(dtype=float) + 1.0),
-        "is_night": (frame["hour"].to_numpy() < 6).astype(float),
-        "velocity_ratio": frame["txn_count_1h"].to_numpy(dtype=float)
-        / (frame["txn_count_24h"].to_numpy(dtype=float) + 1.0),
+        "log_amount": np.log1p(columns["amount"]),
+        "amount_to_avg": columns["amount"] / (columns["avg_amount_30d"] + 1.0),
+        "is_night": (columns["hour"] < 6).astype(np.float64),
+        "velocity_ratio": columns["txn_count_1h"] / (columns["txn_count_24h"] + 1.0),
     }
 
 

@@ -12,10 +12,10 @@ scikit-learn's diabetes data set loaded with `scaled=False`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 TASK = "regression"
@@ -57,11 +57,15 @@ class Prediction(BaseModel):
     progression: float = Field(description="predicted disease progression one year after baseline")
 
 
-def derive_features(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Stateless features computed identically at training and serving time."""
+def derive_features(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Stateless features computed identically at training and serving time.
+
+    `columns` holds each feature as an array: numbers (integers and booleans too) as
+    float64, NaN where missing; strings as objects. Return one float array per name.
+    """
     return {
-        "ldl_hdl_ratio": frame["s2"].to_numpy(dtype=float) / frame["s3"].to_numpy(dtype=float),
-        "bmi_bp": frame["bmi"].to_numpy(dtype=float) * frame["bp"].to_numpy(dtype=float),
+        "ldl_hdl_ratio": columns["s2"] / columns["s3"],
+        "bmi_bp": columns["bmi"] * columns["bp"],
     }
 
 
