@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..ports import Model
+from ..ports import Scorer
 from .features import FeatureTransformer, columns_of_frame, columns_of_records
 from .schemas import FeatureRecord, Prediction, to_predictions
 
@@ -49,10 +49,13 @@ class ModelMetadata:
 
 @dataclass
 class Predictor:
-    """A fitted transform and model, ready to score; any framework behind the Model port."""
+    """A fitted transform and model, ready to score; any framework behind the Scorer port.
+
+    The model is the framework's own (core/model.py) or, where exported, its ONNX graph.
+    """
 
     transformer: FeatureTransformer
-    model: Model
+    model: Scorer
     metadata: ModelMetadata
 
     def scores(self, frame: pd.DataFrame) -> np.ndarray:

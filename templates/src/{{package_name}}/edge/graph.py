@@ -48,12 +48,19 @@ class Graph:
 
 
 _BINARY = {
-    np.add: "Add", np.subtract: "Sub", np.multiply: "Mul", np.divide: "Div",
-    np.true_divide: "Div", np.power: "Pow",
+    np.add: "Add",
+    np.subtract: "Sub",
+    np.multiply: "Mul",
+    np.divide: "Div",
+    np.true_divide: "Div",
+    np.power: "Pow",
 }
 _COMPARE = {
-    np.less: "Less", np.less_equal: "LessOrEqual", np.greater: "Greater",
-    np.greater_equal: "GreaterOrEqual", np.equal: "Equal",
+    np.less: "Less",
+    np.less_equal: "LessOrEqual",
+    np.greater: "Greater",
+    np.greater_equal: "GreaterOrEqual",
+    np.equal: "Equal",
 }
 _LOGICAL = {np.logical_and: "And", np.logical_or: "Or", np.bitwise_and: "And", np.bitwise_or: "Or"}
 _UNARY = {np.log: "Log", np.exp: "Exp", np.sqrt: "Sqrt", np.absolute: "Abs", np.negative: "Neg"}
@@ -89,9 +96,13 @@ class Column:
         if ufunc is np.isnan:
             return Column(g, g.node("IsNaN", [self._double(inputs[0])]), boolean=True)
         if ufunc is np.log1p:
-            return Column(g, g.node("Log", [g.node("Add", [self._double(inputs[0]), g.constant(1.0)])]))
+            return Column(
+                g, g.node("Log", [g.node("Add", [self._double(inputs[0]), g.constant(1.0)])])
+            )
         if ufunc is np.expm1:
-            return Column(g, g.node("Sub", [g.node("Exp", [self._double(inputs[0])]), g.constant(1.0)]))
+            return Column(
+                g, g.node("Sub", [g.node("Exp", [self._double(inputs[0])]), g.constant(1.0)])
+            )
         if ufunc in _UNARY:
             return Column(g, g.node(_UNARY[ufunc], [self._double(inputs[0])]))
         if ufunc in (np.minimum, np.maximum):
@@ -110,7 +121,8 @@ class Column:
             out = g.node("Where", [self._boolean(condition), self._double(a), self._double(b)])
             return Column(g, out)
         if func is np.clip and not kwargs:
-            return np.minimum(np.maximum(args[0], args[1]), args[2])  # type: ignore[no-any-return]
+            low = self.__array_ufunc__(np.maximum, "__call__", args[0], args[1])
+            return self.__array_ufunc__(np.minimum, "__call__", low, args[2])
         raise UntraceableError(f"numpy.{func.__name__}")
 
     def astype(self, dtype: Any, copy: bool = True) -> Column:
@@ -139,30 +151,65 @@ class Column:
             return self.graph.constant(bool(value))
         raise UntraceableError(f"an operand of type {type(value).__name__}")
 
-    def __add__(self, other: Any) -> Column: return np.add(self, other)  # type: ignore[no-any-return]
-    def __radd__(self, other: Any) -> Column: return np.add(other, self)  # type: ignore[no-any-return]
-    def __sub__(self, other: Any) -> Column: return np.subtract(self, other)  # type: ignore[no-any-return]
-    def __rsub__(self, other: Any) -> Column: return np.subtract(other, self)  # type: ignore[no-any-return]
-    def __mul__(self, other: Any) -> Column: return np.multiply(self, other)  # type: ignore[no-any-return]
-    def __rmul__(self, other: Any) -> Column: return np.multiply(other, self)  # type: ignore[no-any-return]
-    def __truediv__(self, other: Any) -> Column: return np.divide(self, other)  # type: ignore[no-any-return]
-    def __rtruediv__(self, other: Any) -> Column: return np.divide(other, self)  # type: ignore[no-any-return]
-    def __pow__(self, other: Any) -> Column: return np.power(self, other)  # type: ignore[no-any-return]
-    def __neg__(self) -> Column: return np.negative(self)  # type: ignore[no-any-return]
-    def __abs__(self) -> Column: return np.absolute(self)  # type: ignore[no-any-return]
-    def __lt__(self, other: Any) -> Column: return np.less(self, other)  # type: ignore[no-any-return]
-    def __le__(self, other: Any) -> Column: return np.less_equal(self, other)  # type: ignore[no-any-return]
-    def __gt__(self, other: Any) -> Column: return np.greater(self, other)  # type: ignore[no-any-return]
-    def __ge__(self, other: Any) -> Column: return np.greater_equal(self, other)  # type: ignore[no-any-return]
-    def __and__(self, other: Any) -> Column: return np.logical_and(self, other)  # type: ignore[no-any-return]
-    def __or__(self, other: Any) -> Column: return np.logical_or(self, other)  # type: ignore[no-any-return]
-    def __invert__(self) -> Column: return np.logical_not(self)  # type: ignore[no-any-return]
+    def __add__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.add, "__call__", self, other)
+
+    def __radd__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.add, "__call__", other, self)
+
+    def __sub__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.subtract, "__call__", self, other)
+
+    def __rsub__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.subtract, "__call__", other, self)
+
+    def __mul__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.multiply, "__call__", self, other)
+
+    def __rmul__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.multiply, "__call__", other, self)
+
+    def __truediv__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.divide, "__call__", self, other)
+
+    def __rtruediv__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.divide, "__call__", other, self)
+
+    def __pow__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.power, "__call__", self, other)
+
+    def __lt__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.less, "__call__", self, other)
+
+    def __le__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.less_equal, "__call__", self, other)
+
+    def __gt__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.greater, "__call__", self, other)
+
+    def __ge__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.greater_equal, "__call__", self, other)
+
+    def __and__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.logical_and, "__call__", self, other)
+
+    def __or__(self, other: Any) -> Column:
+        return self.__array_ufunc__(np.logical_or, "__call__", self, other)
+
+    def __neg__(self) -> Column:
+        return self.__array_ufunc__(np.negative, "__call__", self)
+
+    def __abs__(self) -> Column:
+        return self.__array_ufunc__(np.absolute, "__call__", self)
+
+    def __invert__(self) -> Column:
+        return self.__array_ufunc__(np.logical_not, "__call__", self)
 
     def __eq__(self, other: object) -> Column:  # type: ignore[override]
-        return np.equal(self, other)  # type: ignore[no-any-return]
+        return self.__array_ufunc__(np.equal, "__call__", self, other)
 
     def __ne__(self, other: object) -> Column:  # type: ignore[override]
-        return np.not_equal(self, other)  # type: ignore[no-any-return]
+        return self.__array_ufunc__(np.not_equal, "__call__", self, other)
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -1,9 +1,10 @@
 """Score with an edge bundle on a device: numpy and onnxruntime, nothing of this project.
 
-The bundle's `model.onnx` takes the raw fields: the feature transform is inside the graph
+The bundle's `pipeline.onnx` takes the raw fields: the feature transform is inside the graph
 (vocabulary lookups, derived features, missing values as NaN), so this module only checks
 the bundle against its manifest and turns records into the graph's inputs. Copy this file
-and the bundle to the device: `EdgeModel.load(bundle).scores(records)`.
+and the bundle to the device: `EdgeModel.load(bundle).scores(records)`, or `.decisions(records)`
+for the labels at the bundle's threshold.
 """
 
 from __future__ import annotations
@@ -50,21 +51,27 @@ class EdgeModel:
     threshold: float | None
 
     @classmethod
-    def load(cls, directory: Path, model_file: str = "model.onnx", threads: int = 1) -> EdgeModel:
-        """Verify the bundle, then open `model_file` (`model.ort` for a minimal build)."""
+    def load(cls, directory: Path, file: str = "pipeline.onnx", threads: int = 1) -> EdgeModel:
+        """Verify the bundle, then open `file` (`pipeline.ort` on a minimal build)."""
         manifest = verify(directory)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         session = ort.InferenceSession(
-            str(directory / model_file), options, providers=["CPUExecutionProvider"]
+            str(directory / file), options, providers=["CPUExecutionProvider"]
         )
-        inputs: dict[str, str] = manifest["inputs"]
+        return cls.from_session(session, manifest["inputs"], manifest.get("threshold"))
+
+    @classmethod
+    def from_session(
+        cls, session: ort.InferenceSession, inputs: Mapping[str, str], threshold: float | None
+    ) -> EdgeModel:
+        """`inputs`: each field's kind ("number" or "text"), as the manifest lists them."""
         return cls(
             session=session,
             numbers=tuple(name for name, kind in inputs.items() if kind == "number"),
             texts=tuple(name for name, kind in inputs.items() if kind == "text"),
-            threshold=manifest.get("threshold"),
+            threshold=threshold,
         )
 
     def feeds(self, records: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
@@ -86,3 +93,9 @@ class EdgeModel:
         """The model's output per record: a probability, or the predicted value."""
         (scores,) = self.session.run(["score"], self.feeds(records))
         return np.asarray(scores, dtype=np.float64)
+
+    def decisions(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Positive where the score reaches the bundle's threshold (classifiers only)."""
+        if self.threshold is None:
+            raise EdgeBundleError("this bundle has no decision threshold (a regression model)")
+        return self.scores(records) >= self.threshold
