@@ -22,7 +22,7 @@ import functools
 import itertools
 import random
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -40,6 +40,8 @@ Pair = tuple[tuple[str, Any], tuple[str, Any]]
 INTERACTIONS = Path("options") / "interactions.yml"
 # Declared axes whose code never runs together (options/run_apart.yml).
 RUN_APART = Path("options") / "run_apart.yml"
+# Declared groups of axes whose every valid combination must run (options/run_together.yml).
+RUN_TOGETHER = Path("options") / "run_together.yml"
 # Greedy restarts for the pairwise tier; it stops early at the lower bound (25 today, at seed 10).
 PAIRWISE_RESTARTS = 100
 
@@ -175,6 +177,13 @@ class Combo:
 
     def pairs(self) -> set[Pair]:
         return set(itertools.combinations(self.data, 2))
+
+    def values_of(self, axes: Sequence[str]) -> tuple[tuple[str, Any], ...] | None:
+        """This combination's values of `axes` (None if one of them is not asked)."""
+        chosen = dict(self.data)
+        if not all(a in chosen for a in axes):
+            return None
+        return tuple((a, chosen[a]) for a in axes)
 
 
 # The copier versions copier_config() was checked against (tests/test_combos.py's canary).
@@ -377,14 +386,29 @@ class Template:
 
     @cached_property
     def pairwise(self) -> list[Combo]:
-        """The smallest set found that holds every valid pair, the defaults first."""
-        return self._smallest_cover(self.valid_pairs())
+        """The smallest set found that holds every valid pair and every combination of the
+        groups declared in options/run_together.yml, the defaults first."""
+        return self._smallest_cover(self.valid_pairs() | self.together_tuples())
 
     @cached_property
     def runtime(self) -> list[Combo]:
         """The smallest set found that holds every valid pair of axes that may run together
-        (not declared apart in options/run_apart.yml), the defaults first."""
-        return self._smallest_cover({p for p in self.valid_pairs() if not self.run_apart(p)})
+        (not declared apart in options/run_apart.yml) and every combination of the
+        run-together groups, the defaults first."""
+        pairs = {p for p in self.valid_pairs() if not self.run_apart(p)}
+        return self._smallest_cover(pairs | self.together_tuples())
+
+    @cached_property
+    def together_axes(self) -> list[tuple[str, ...]]:
+        """Declared groups of axes whose every valid combination must run (not just pairs)."""
+        path = self.root / RUN_TOGETHER
+        declared = yaml.safe_load(path.read_text()) if path.exists() else []
+        return [tuple(entry["axes"]) for entry in declared or []]
+
+    def together_tuples(self) -> set[Pair]:
+        """Every valid combination of each run-together group's values, as cover elements."""
+        found = {c.values_of(axes) for axes in self.together_axes for c in self.full}
+        return {values for values in found if values is not None}  # type: ignore[misc]
 
     @cached_property
     def apart(self) -> list[Combo]:
@@ -410,17 +434,19 @@ class Template:
         restarted with seeded tie-breaking orders: deterministic, and it stops as soon as
         a set meets the lower bound (the most pairs any two axes have), which is optimal.
         """
-        bound = lower_bound(pairs)
+        # A group's combinations each need a combination of their own, like two axes' pairs.
+        groups = [len({p for p in pairs if len(p) == len(g)}) for g in self.together_axes]
+        bound = max(lower_bound(p for p in pairs if len(p) == 2), *groups, 1)
         # Pairs as bits of an int: the greedy step counts set bits instead of building sets.
         bit = {pair: 1 << i for i, pair in enumerate(sorted(pairs, key=repr))}
-        masks = {c.data: sum(bit[p] for p in c.pairs() if p in bit) for c in self.full}
+        masks = {c.data: sum(bit[p] for p in self._elements(c) if p in bit) for c in self.full}
         everything = sum(bit.values())
         best: list[Combo] = []
         for seed in range(PAIRWISE_RESTARTS):
             order = list(self.full)
             random.Random(seed).shuffle(order)
             chosen = list(self.smoke)
-            missing = everything & ~sum(bit[p] for p in covered_pairs(chosen) if p in bit)
+            missing = everything & ~sum(masks[c.data] for c in chosen)
             while missing:
                 pick = max(order, key=lambda c: (masks[c.data] & missing).bit_count())
                 chosen.append(pick)
@@ -430,6 +456,11 @@ class Template:
             if len(best) <= bound:
                 break
         return best
+
+    def _elements(self, combo: Combo) -> set[Any]:
+        """What a combination covers: its pairs and its values of each run-together group."""
+        groups = {combo.values_of(axes) for axes in self.together_axes}
+        return combo.pairs() | {g for g in groups if g is not None}
 
     @cached_property
     def interaction_groups(self) -> list[tuple[str, ...]]:

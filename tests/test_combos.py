@@ -114,6 +114,25 @@ def test_run_apart_names_real_axes() -> None:
     assert len(template.runtime) < len(template.pairwise)
 
 
+@pytest.mark.parametrize("tier", ["runtime", "pairwise"])
+def test_run_together_groups_run_every_combination(tier: str) -> None:
+    """Each group of options/run_together.yml (e.g. task x model_framework x edge_runtime:
+    the export of each framework's model for each task) runs whole in the tiers that run
+    projects, not only pair by pair; its axes are real and it says why."""
+    template = load()
+    declared = yaml.safe_load((template.root / "options" / "run_together.yml").read_text())
+    assert declared, "no run-together group declared"
+    for entry in declared:
+        axes = tuple(entry["axes"])
+        assert set(axes) <= set(template.dimensions) and len(axes) > 2, entry
+        assert entry["why"], entry
+        valid = {c.values_of(axes) for c in template.full} - {None}
+        run = {c.values_of(axes) for c in template.tier(tier)}  # type: ignore[arg-type]
+        assert valid <= run, sorted(valid - run, key=str)
+    export = (("task", "regression"), ("model_framework", "xgboost"), ("edge_runtime", "onnx"))
+    assert export in template.together_tuples()
+
+
 def test_covering_multiplies_each_interaction_group(any_template: Template) -> None:
     """Every valid combination of each declared interaction group is in `covering`, and so
     is pairwise."""
