@@ -9,6 +9,7 @@ fails the update: an error is printed and the exit status stays 0.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -47,9 +48,10 @@ class Report:
     removed: dict[str, list[str]] = field(default_factory=dict)  # path -> the user's commits
     conflicts: dict[str, str] = field(default_factory=dict)  # path -> what to do about it
     dependencies: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)  # your code the new template calls otherwise
 
     def render(self) -> str:
-        if not (self.answers or self.removed or self.conflicts or self.dependencies):
+        if not (self.answers or self.removed or self.conflicts or self.dependencies or self.code):
             return ""
         lines = [f"Update report (template {self.version_from} -> {self.version_to})"]
         if self.answers:
@@ -70,6 +72,9 @@ class Report:
                 " commit uv.lock, then `make install`:"
             )
             lines += [f"    {d}" for d in self.dependencies]
+        if self.code:
+            lines.append("  Code to change: the template now calls it differently")
+            lines += [f"    {c}" for c in self.code]
         return "\n".join(lines)
 
 
@@ -188,6 +193,33 @@ def _project_name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else requirement
 
 
+def frame_based_derive_features(root: Path = Path()) -> list[str]:
+    """Schemas whose derive_features still takes a pandas frame, as generated before #12.
+
+    It now gets `columns` (one numpy array per feature, NaN where missing), so served
+    records never build a frame; a frame-based body fails at the first prediction.
+    """
+    found = []
+    for path in sorted(root.glob("src/*/core/schemas.py")):
+        try:
+            tree = ast.parse(path.read_text())
+        except SyntaxError:  # a conflicted file: the conflicts section names it
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == "derive_features":
+                uses_frame = "DataFrame" in ast.unparse(node.args) or any(
+                    isinstance(n, ast.Attribute) and n.attr in ("to_numpy", "loc", "iloc")
+                    for n in ast.walk(node)
+                )
+                if uses_frame:
+                    found.append(
+                        f"{path.as_posix()}:{node.lineno}: derive_features takes "
+                        '`columns: Mapping[str, np.ndarray]` now: write `columns["x"]` for '
+                        '`frame["x"].to_numpy(dtype=float)` (numbers arrive as float64)'
+                    )
+    return found
+
+
 def build(answers_file: str) -> Report:
     git("rev-parse", "--verify", "--quiet", "HEAD")  # fails early outside a repository
     return Report(
@@ -197,6 +229,7 @@ def build(answers_file: str) -> Report:
         removed=removed_files(answers_file),
         conflicts=conflicted_files(),
         dependencies=changed_dependencies(),
+        code=frame_based_derive_features(),
     )
 
 

@@ -9,6 +9,7 @@ whose output is what users read.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -215,6 +216,36 @@ def test_update_without_notable_changes_prints_no_report(setup: Setup) -> None:
     assert report == []
     assert USER_LINE in readme.read_text()
     assert yaml.safe_load(setup.answers_file.read_text())["_commit"] == "0.2.0"
+
+
+FRAME_BASED = '''
+
+def derive_features(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A user's own feature, written against the frame the template passed before."""
+    return {"doubled": frame["FIELD"].to_numpy(dtype=float) * 2.0}
+'''
+
+
+def test_update_report_names_a_frame_based_derive_features(setup: Setup) -> None:
+    """derive_features gets numpy columns now: a user's frame-based one (kept by the merge,
+    it is their code) would fail at the first prediction, so the report names it and the
+    fix, and leaves the file as the user wrote it."""
+    (schemas,) = setup.project.glob("src/*/core/schemas.py")
+    text = schemas.read_text()
+    field = re.search(r"^    (\w+): ", text[text.index("class FeatureRecord") :], re.M)
+    assert field, "no field in FeatureRecord"
+    start = text.index("def derive_features")
+    end = text.index("\ndef ", start + 1)
+    edited = text[:start].rstrip("\n") + FRAME_BASED.replace("FIELD", field.group(1)) + text[end:]
+    schemas.write_text(edited)
+    commit(setup.project, "user edits")
+
+    report = report_of(copier_update(setup.project))
+
+    (line,) = section(report, "Code to change")
+    assert line.startswith(f"{schemas.relative_to(setup.project).as_posix()}:"), line
+    assert "columns[" in line and "to_numpy" in line
+    assert schemas.read_text() == edited
 
 
 @pytest.mark.parametrize("conflict", ["inline", "rej"])
