@@ -46,6 +46,11 @@ GOLDEN: dict[str, dict[str, Any]] = {
         "model_framework": "xgboost",
     },
     "flask-streaming-dagster": {"serving": "flask", "streaming": True, "orchestrator": "dagster"},
+    "onnx-xgboost-prefect": {
+        "edge_runtime": "onnx",
+        "model_framework": "xgboost",
+        "orchestrator": "prefect",
+    },
 }
 VARIABLE_ANSWERS = ("_src_path:", "_commit:")
 

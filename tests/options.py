@@ -51,6 +51,11 @@ class Option:
     def dependency_names(self) -> tuple[str, ...]:
         return tuple(normalize(requirement) for requirement in self.requirements)
 
+    def edge_dependency_names(self, edge_runtime: str) -> tuple[str, ...]:
+        """What this model framework's export needs for `edge_runtime` (its `edge` fact)."""
+        lines = self.facts.get("edge", {}).get(edge_runtime, {}).get("dependencies", ())
+        return tuple(normalize(line) for line in lines if not line.startswith("#"))
+
     def chosen(self, answers: Mapping[str, Any]) -> bool:
         return self.axis in answers and answers[self.axis] == self.value
 

@@ -155,13 +155,16 @@ def _dependency_names(project: Path) -> set[str]:
 
 def test_only_chosen_options_are_rendered(project: Path, combo: Combo) -> None:
     """Each option's files and dependencies appear exactly when it is chosen, as its
-    options/<axis>/<value>/option.yml declares them (`owns`, `dependencies`)."""
+    options/<axis>/<value>/option.yml declares them (`owns`, `dependencies`, and a model
+    framework's `edge` dependencies per edge runtime)."""
     answers = combo.answers_dict
     files = [p.relative_to(project).as_posix() for p in project_files(project)]
     dependencies = _dependency_names(project)
     options = declarations()
     chosen = [o for o in options if o.chosen(answers)]
-    needed = {name for o in chosen for name in o.dependency_names}
+    runtime = answers.get("edge_runtime", "none")
+    exporting = {name for o in chosen for name in o.edge_dependency_names(runtime)}
+    needed = {name for o in chosen for name in o.dependency_names} | exporting
     left_out = excluded(options, answers)
     problems = []
     for option in options:
@@ -177,6 +180,12 @@ def test_only_chosen_options_are_rendered(project: Path, combo: Combo) -> None:
                 problems.append(f"{where}: {name} not a dependency")
             if name not in needed and name in dependencies:
                 problems.append(f"{where} not chosen: {name} is a dependency")
+        for other in option.facts.get("edge", {}):
+            for name in option.edge_dependency_names(other):
+                if option in chosen and other == runtime and name not in dependencies:
+                    problems.append(f"{where}, edge_runtime={other}: {name} not a dependency")
+                if name not in needed and name in dependencies:
+                    problems.append(f"{where}, edge_runtime={other} not chosen: {name} rendered")
     assert not problems, "\n".join(problems)
 
 
