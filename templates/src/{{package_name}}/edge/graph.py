@@ -16,8 +16,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-# A missing string reaches the graph as this value (string tensors hold no None).
-MISSING_TEXT = "\x00"
+from .runner import MISSING_TEXT
 
 
 class UntraceableError(TypeError):
