@@ -437,6 +437,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     notes: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="serving-bench-") as tmp:
         work = Path(tmp)
+        # uv's build locks and every other temporary file of the builds and servers go here,
+        # removed with the run, instead of into the machine's temporary directory.
+        (work / "tmp").mkdir()
+        ENV["TMPDIR"] = str(work / "tmp")
         src = work / "template"
         for part in ("templates", "hooks", "options"):
             if (ROOT / part).is_dir():
