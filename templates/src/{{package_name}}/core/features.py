@@ -98,7 +98,7 @@ class FeatureTransformer:
         """The model's float64 input, one row per record in `output_columns` order.
 
         Unseen categories map to UNKNOWN_CODE, missing values to NaN, and infinities
-        (a derived ratio over zero) to NaN as well.
+        (a derived ratio over zero) to NaN as well. Values are rounded to float32 precision.
         """
         encoded = {name: columns[name] for name in numeric_columns()}
         for column, codes in self.codes.items():
@@ -109,7 +109,9 @@ class FeatureTransformer:
         for index, name in enumerate(self.output_columns):  # cheaper than np.column_stack
             matrix[:, index] = encoded[name]
         matrix[np.isinf(matrix)] = np.nan
-        return matrix
+        # float32 values: what an exported model's tree operators compare, so a model
+        # trained and scored on them decides the same in ONNX Runtime.
+        return matrix.astype(np.float32).astype(np.float64)
 
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The matrix of a frame, labelled with `output_columns` and the frame's index."""
