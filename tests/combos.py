@@ -19,16 +19,21 @@ prints one.
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
+import os
+import pickle
 import random
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import yaml
+from filelock import FileLock
+from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +49,39 @@ RUN_APART = Path("options") / "run_apart.yml"
 RUN_TOGETHER = Path("options") / "run_together.yml"
 # Greedy restarts for the pairwise tier; it stops early at the lower bound (25 today, at seed 10).
 PAIRWISE_RESTARTS = 100
+_UNSET = object()  # a name the context lacks (Jinja's undefined), in memo keys
+
+
+def _stored(method: Callable[[Template], list[Combo]]) -> cached_property[list[Combo]]:
+    """A tier computed once per template content (copier.yml, options/, this module) and
+    kept in the cache folder: xdist workers and later runs read it instead of recomputing
+    the covers, which take a minute over a product of tens of thousands of answers."""
+
+    @functools.wraps(method)
+    def stored(self: Template) -> list[Combo]:
+        path = self.store / f"{method.__name__}.pickle"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(path.with_suffix(".lock")):
+            if path.exists():
+                combos: list[Combo] = pickle.loads(path.read_bytes())
+                return combos
+            combos = method(self)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(pickle.dumps(combos))
+            tmp.replace(path)
+            return combos
+
+    return cached_property(stored)
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for an answer (dicts and lists become tuples)."""
+    if isinstance(value, Mapping):
+        return tuple((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        return tuple(_frozen(v) for v in value)
+    return value
+
 
 _FALSE = {"", "0", "n", "no", "f", "false", "off", "null", "~", "none"}
 
@@ -221,14 +259,53 @@ class Template:
         )
 
     def render(self, source: Any, context: Mapping[str, Any]) -> Any:
-        """Render a templated value; non-strings pass through, as in copier."""
+        """Render a templated value; non-strings pass through, as in copier.
+
+        Memoized on the values of the names the template reads: the full product
+        renders the same few expressions over the same few answers tens of thousands
+        of times.
+        """
         if not isinstance(source, str):
             return source
-        return self._compiled(source).render(dict(context))
+        key = (source, *(_frozen(context.get(name, _UNSET)) for name in self._names(source)))
+        if key not in self._rendered:
+            self._rendered[key] = self._compiled(source).render(dict(context))
+        return self._rendered[key]
 
     @functools.cache  # noqa: B019 - one Template per root, kept for the session
     def _compiled(self, source: str) -> Any:
         return self.env.from_string(source)
+
+    @functools.cache  # noqa: B019 - one Template per root, kept for the session
+    def _names(self, source: str) -> tuple[str, ...]:
+        return tuple(sorted(meta.find_undeclared_variables(self.env.parse(source))))
+
+    @cached_property
+    def store(self) -> Path:
+        """Where this template's tiers are kept (see _stored)."""
+        from tests.helpers import cache_root  # tests.helpers imports this module
+
+        key = hashlib.sha256(Path(__file__).read_bytes())
+        files = [self.root / "copier.yml", *sorted((self.root / "options").rglob("*"))]
+        for file in files:
+            if file.is_file():
+                key.update(file.relative_to(self.root).as_posix().encode() + file.read_bytes())
+        return cache_root() / "tiers" / key.hexdigest()[:24]
+
+    @cached_property
+    def _rendered(self) -> dict[tuple[Any, ...], Any]:
+        return {}
+
+    @cached_property
+    def _read(self) -> set[str]:
+        """Every name some question's `when`, default or validator reads."""
+        sources = [
+            s
+            for q in self.questions.values()
+            for s in (q.when, q.default, q.validator, *(c.validator for c in q.choices))
+            if isinstance(s, str)
+        ]
+        return {name for source in sources for name in self._names(source)}
 
     @cached_property
     def dimensions(self) -> dict[str, list[Any]]:
@@ -266,6 +343,9 @@ class Template:
                     del data[q.name]
                 elif not error:
                     error, error_question = refusal, q.name
+            if not shown and not q.choices and not q.validator and q.name not in self._read:
+                answers[q.name] = None  # computed for the files only (`option`): not a rule
+                continue
             value = data[q.name] if q.name in data else self.default(q, context)
             answers[q.name] = value
             check = self.problem if shown else self.choice_problem
@@ -359,17 +439,17 @@ class Template:
         rows = itertools.product(*axes)
         return [(row, self.evaluate(dict(zip(self.dimensions, row, strict=True)))) for row in rows]
 
-    @cached_property
+    @_stored
     def full(self) -> list[Combo]:
         """Every valid combination, once (combos that differ only in skipped answers merge)."""
         return _unique(c for _, c in self._product if c.valid)
 
-    @cached_property
+    @_stored
     def invalid(self) -> list[Combo]:
         """Every combination copier must refuse, with the message it must refuse it with."""
         return _unique(c for _, c in self._product if not c.valid)
 
-    @cached_property
+    @_stored
     def invalid_pairwise(self) -> list[Combo]:
         """Refused combinations covering every pair of option values that any refused one has.
 
@@ -384,13 +464,13 @@ class Template:
         defaults = self.evaluate({}).answers_dict
         return [self.evaluate({k: v for k, v in defaults.items() if k in self.dimensions})]
 
-    @cached_property
+    @_stored
     def pairwise(self) -> list[Combo]:
         """The smallest set found that holds every valid pair and every combination of the
         groups declared in options/run_together.yml, the defaults first."""
         return self._smallest_cover(self.valid_pairs() | self.together_tuples())
 
-    @cached_property
+    @_stored
     def runtime(self) -> list[Combo]:
         """The smallest set found that holds every valid pair of axes that may run together
         (not declared apart in options/run_apart.yml) and every combination of the
@@ -410,22 +490,31 @@ class Template:
         found = {c.values_of(axes) for axes in self.together_axes for c in self.full}
         return {values for values in found if values is not None}  # type: ignore[misc]
 
-    @cached_property
+    @_stored
     def apart(self) -> list[Combo]:
         """Combinations holding the valid pairs that `runtime` leaves out."""
         return greedy_cover(self.full, self.valid_pairs() - covered_pairs(self.runtime))
 
     @cached_property
-    def apart_axes(self) -> list[frozenset[str]]:
-        """Declared sets of axes that never run together; a single axis is apart from all."""
+    def apart_axes(self) -> list[tuple[frozenset[str], frozenset[str]]]:
+        """Declared axes that never run together, as (axes, apart from): `axes` alone are
+        apart from each other (a single one from every axis); with `from`, each of `axes`
+        is apart from each axis listed there."""
         path = self.root / RUN_APART
         declared = yaml.safe_load(path.read_text()) if path.exists() else []
-        return [frozenset(entry["axes"]) for entry in declared or []]
+        return [
+            (frozenset(entry["axes"]), frozenset(entry.get("from", ()))) for entry in declared or []
+        ]
 
     def run_apart(self, pair: Pair) -> bool:
         """Whether the two axes of `pair` are declared never to run together."""
-        axes = {pair[0][0], pair[1][0]}
-        return any(axes <= g or (len(g) == 1 and g <= axes) for g in self.apart_axes)
+        a, b = pair[0][0], pair[1][0]
+        for axes, others in self.apart_axes:
+            if others and ((a in axes and b in others) or (b in axes and a in others)):
+                return True
+            if not others and ({a, b} <= axes or (len(axes) == 1 and axes & {a, b})):
+                return True
+        return False
 
     def _smallest_cover(self, pairs: set[Pair]) -> list[Combo]:
         """The smallest set found that holds every pair of `pairs`, the defaults first.
@@ -445,12 +534,16 @@ class Template:
         for seed in range(PAIRWISE_RESTARTS):
             order = list(self.full)
             random.Random(seed).shuffle(order)
+            # The first of equal masks is the one max() would take: drop the rest.
+            unique = dict(reversed([(masks[c.data], c) for c in order]))
+            ordered, combos = list(reversed(unique)), list(reversed(unique.values()))
             chosen = list(self.smoke)
             missing = everything & ~sum(masks[c.data] for c in chosen)
             while missing:
-                pick = max(order, key=lambda c: (masks[c.data] & missing).bit_count())
-                chosen.append(pick)
-                missing &= ~masks[pick.data]
+                counts = [(mask & missing).bit_count() for mask in ordered]
+                index = counts.index(max(counts))
+                chosen.append(combos[index])
+                missing &= ~ordered[index]
             if not best or len(chosen) < len(best):
                 best = chosen
             if len(best) <= bound:
@@ -475,24 +568,19 @@ class Template:
         ]
         return [g for g in groups if g]
 
-    @cached_property
+    @_stored
     def covering(self) -> list[Combo]:
-        """Every valid combination of each interaction group, the other axes rotated through
-        their values; plus the pairwise set."""
+        """Every valid combination of each interaction group (a skipped question's value
+        counts as None), the other axes varied from one to the next; plus the pairwise set."""
         chosen = list(self.pairwise)
         for group in self.interaction_groups:
-            rest = [a for a in self.dimensions if a not in group]
-            rest_rows = list(itertools.product(*(self.dimensions[a] for a in rest)))
-            keys = itertools.product(*(self.dimensions[a] for a in group))
-            for i, key in enumerate(keys):
-                for j in range(len(rest_rows)):
-                    row = rest_rows[(i + j) % len(rest_rows)]
-                    combo = self.evaluate(
-                        dict(zip(group, key, strict=True)) | dict(zip(rest, row, strict=True))
-                    )
-                    if combo.valid:
-                        chosen.append(combo)
-                        break
+            by_values: dict[tuple[Any, ...], list[Combo]] = {}
+            for combo in self.full:
+                values = tuple(combo.data_dict.get(axis) for axis in group)
+                by_values.setdefault(values, []).append(combo)
+            for i, values in enumerate(sorted(by_values, key=repr)):
+                combos = by_values[values]
+                chosen.append(combos[(i * 7919) % len(combos)])
         return _unique(chosen)
 
     def valid_pairs(self) -> set[Pair]:

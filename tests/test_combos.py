@@ -106,7 +106,7 @@ def test_run_apart_names_real_axes() -> None:
     template = load()
     declared = yaml.safe_load((template.root / "options" / "run_apart.yml").read_text())
     for entry in declared:
-        assert set(entry["axes"]) <= set(template.dimensions), entry
+        assert set(entry["axes"]) | set(entry.get("from", ())) <= set(template.dimensions), entry
         assert entry["why"], entry
     serving_orchestrator = (("serving", "fastapi"), ("orchestrator", "airflow"))
     assert template.run_apart(serving_orchestrator)
