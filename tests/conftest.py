@@ -16,6 +16,7 @@ from typing import cast
 import pytest
 from filelock import FileLock
 
+from tests import terraform
 from tests.combos import TIERS, Template, Tier, load
 from tests.helpers import Renders, Verdicts, cache_root, copy_template
 
@@ -47,6 +48,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # Read by tests.helpers.uv_pin in this process and in the xdist workers it starts.
     if config.getoption("--latest"):
         os.environ["COPIER_MLOPS_LATEST"] = "1"
+    # The AWS provider's mirror, found once (tests/terraform.py): the static tier and the
+    # generated projects' own Terraform tests (through their environment) read it.
+    if "TF_PLUGIN_MIRROR" not in os.environ and (mirror := terraform.find_mirror()):
+        os.environ["TF_PLUGIN_MIRROR"] = str(mirror)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

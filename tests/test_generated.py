@@ -42,8 +42,6 @@ from tests.helpers import (
 pytestmark = pytest.mark.generated
 
 # (name, command, timeout in seconds): what `make lint` and `make test` run in the project.
-# Projects with an orchestrator run its tests (marker `orchestration`, the heavy stacks)
-# as a group of their own, so the summary can say how long each orchestrator costs.
 PYTEST = ["pytest", "-q", "-p", "no:cacheprovider"]
 STEPS = [
     ("ruff check", ["ruff", "check", "."], 120),
@@ -51,34 +49,55 @@ STEPS = [
     ("mypy", ["mypy"], 900),
     ("pytest", PYTEST, 1800),
 ]
-NOT_ORCHESTRATED_STEPS = [*STEPS[:-1], ("pytest", [*PYTEST, "-m", "not orchestration"], 1800)]
-ORCHESTRATED_STEPS = [
-    *NOT_ORCHESTRATED_STEPS,
-    ("pytest orchestration", [*PYTEST, "-m", "orchestration"], 1800),
-]
+
+# Heavy tests, by their marker in the generated project, and the axis whose every value
+# runs them once in the tier: the orchestrators' real runs (Airflow, Prefect, kfp, Dagster:
+# 16-50 s a project) and Terraform (`terraform test`, then an apply and destroy against
+# moto's AWS emulator: about a minute). They run in the first project of the tier with
+# each value of that axis, as a step of their own, so the summary says what they cost;
+# the rest of every project's suite (the DAG or flow built and checked, the Terraform
+# formatted, mypy over all of it) runs in all. What they wrap runs for real in every
+# project: the pipeline steps, and the Terraform's static checks in the template's tier.
+# Add an axis to a marker's `meets` to run it where its axis meets each of that axis's
+# values too (python_version for orchestration: 3 runs per orchestrator, ~3 min more CI).
+HEAVY: dict[str, tuple[str, tuple[str, ...]]] = {  # marker: (axis, meets)
+    "orchestration": ("orchestrator", ()),
+    "terraform": ("aws_target", ()),
+}
 
 
-# The orchestrators' own tests (real runs through Airflow, Prefect, kfp, Dagster: 16-50 s a
-# project) run in the first project of the tier with each orchestrator; the rest of every
-# project's suite (its DAG/flow/pipeline/definitions built and checked, mypy over them) runs
-# in all. The orchestrator wraps the same pipeline steps every project's tests run for real.
-# Add an axis here (e.g. "python_version") to run them where the orchestrator meets each of
-# its values too (python_version: 3 runs per orchestrator instead of 1, ~3 min more CI).
-ORCHESTRATION_MEETS: tuple[str, ...] = ()
+def _heavy(combo: Combo) -> list[str]:
+    """The heavy markers this combination's project has (its axis has a value, not none)."""
+    answers = combo.answers_dict
+    return [m for m, (axis, _) in HEAVY.items() if answers.get(axis) not in (None, "none")]
 
 
 @pytest.fixture(scope="session")
-def orchestration_runs(template: Template, request: pytest.FixtureRequest) -> set[str]:
-    """Ids of the combinations whose orchestrator tests run (see ORCHESTRATION_MEETS)."""
+def heavy_runs(template: Template, request: pytest.FixtureRequest) -> dict[str, set[str]]:
+    """Per heavy marker, the ids of the combinations whose project runs those tests."""
     seen: set[tuple[object, ...]] = set()
-    chosen = set()
+    chosen: dict[str, set[str]] = {marker: set() for marker in HEAVY}
     for combo in template.tier(request.config.getoption("--combos")):
         answers = combo.answers_dict
-        meeting = tuple(answers.get(axis) for axis in ("orchestrator", *ORCHESTRATION_MEETS))
-        if meeting[0] not in (None, "none") and meeting not in seen:
-            chosen.add(combo.id)
-            seen.add(meeting)
+        for marker in _heavy(combo):
+            axis, meets = HEAVY[marker]
+            meeting = (marker, *(answers.get(a) for a in (axis, *meets)))
+            if meeting not in seen:
+                chosen[marker].add(combo.id)
+                seen.add(meeting)
     return chosen
+
+
+def _plan(combo: Combo, heavy_runs: dict[str, set[str]]) -> list[tuple[str, list[str], int]]:
+    """STEPS, with the heavy markers out of the main pytest and run alone where chosen."""
+    markers = _heavy(combo)
+    if not markers:
+        return STEPS
+    main = ("pytest", [*PYTEST, "-m", " and ".join(f"not {m}" for m in markers)], 1800)
+    alone = [
+        (f"pytest {m}", [*PYTEST, "-m", m], 1800) for m in markers if combo.id in heavy_runs[m]
+    ]
+    return [*STEPS[:-1], main, *alone]
 
 
 # uv sync's report: "Resolved 152 packages in 2ms", then what it changed, if anything
@@ -137,7 +156,7 @@ def _run_step(
 
 def test_generated_project_passes_its_own_checks(
     combo: Combo,
-    orchestration_runs: set[str],
+    heavy_runs: dict[str, set[str]],
     template_dir: Path,
     tmp_path: Path,
     record_property: Callable[[str, object], None],
@@ -156,13 +175,7 @@ def test_generated_project_passes_its_own_checks(
         assert RESOLVED.search(second) and not CHANGED.search(second), (
             f"a second `make install` changed the environment:\n{second}"
         )
-        plan = (
-            ORCHESTRATED_STEPS
-            if combo.id in orchestration_runs
-            else NOT_ORCHESTRATED_STEPS
-            if orchestrator != "none"
-            else STEPS
-        )
+        plan = _plan(combo, heavy_runs)
         steps = [
             _run_step(name, argv, timeout, venv, project, tmp_path / "steps" / str(index))
             for index, (name, argv, timeout) in enumerate(plan)
