@@ -51,6 +51,20 @@ GOLDEN: dict[str, dict[str, Any]] = {
         "model_framework": "xgboost",
         "orchestrator": "prefect",
     },
+    "aws-ecs-grpc": {"serving": "grpc", "cloud": "aws", "aws_target": "ecs"},
+    "aws-sagemaker-flask-gitlab": {
+        "serving": "flask",
+        "cloud": "aws",
+        "aws_target": "sagemaker",
+        "ci_provider": "gitlab",
+    },
+    "aws-eks-streaming-jenkins": {
+        "streaming": True,
+        "cloud": "aws",
+        "aws_target": "eks",
+        "ci_provider": "jenkins",
+    },
+    "aws-schedule-batch": {"serving": "batch", "cloud": "aws", "aws_target": "schedule"},
 }
 VARIABLE_ANSWERS = ("_src_path:", "_commit:")
 
