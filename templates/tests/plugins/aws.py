@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,6 +77,8 @@ class Terraform:
     binary: Path
     mirror: Path
     scratch: Path
+    # Provider plugins listen on Unix sockets in TMPDIR (see short_temp_root).
+    sockets: Path
 
     def run(
         self, workdir: Path, command: str, *args: str, timeout: float = INIT_TIMEOUT
@@ -92,7 +95,7 @@ class Terraform:
             TF_CLI_CONFIG_FILE=str(self.scratch / "terraformrc"),
             TF_DATA_DIR=str(self.scratch / "data" / workdir.name),
             # Provider plugins put their sockets in TMPDIR.
-            TMPDIR=str(self.scratch / "tmp"),
+            TMPDIR=str(self.sockets),
             # No profile, shared file or instance metadata can supply real credentials.
             AWS_CONFIG_FILE=str(self.scratch / "aws-config"),
             AWS_SHARED_CREDENTIALS_FILE=str(self.scratch / "aws-credentials"),
@@ -124,8 +127,19 @@ class Terraform:
         return destination
 
 
+def short_temp_root() -> str:
+    """TMPDIR when its path leaves room for a socket's name, else /tmp.
+
+    A Unix socket's path stops at 107 bytes, and a provider's is its folder plus about 30:
+    pytest's and CI's temporary folders can be longer, and then the provider cannot start
+    ("failed to negotiate the initial go-plugin protocol handshake").
+    """
+    default = tempfile.gettempdir()
+    return default if len(default) <= 48 else "/tmp"
+
+
 @pytest.fixture(scope="session")
-def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+def terraform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terraform]:
     """The terraform binary, with the provider mirror; skips (saying why) without them."""
     found = shutil.which("terraform")
     if found is None:
@@ -139,10 +153,13 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
     if not (Path(mirror) / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
         pytest.skip(f"{MIRROR_VARIABLE}={mirror} holds no registry.terraform.io/hashicorp/aws")
     scratch = tmp_path_factory.mktemp("terraform")
-    (scratch / "tmp").mkdir()
     # An empty CLI configuration: the user's ~/.terraformrc (mirrors, credentials) is not read.
     (scratch / "terraformrc").write_text("", encoding="utf-8")
-    return Terraform(binary=Path(found), mirror=Path(mirror), scratch=scratch)
+    sockets = Path(tempfile.mkdtemp(prefix="tf-", dir=short_temp_root()))
+    try:
+        yield Terraform(binary=Path(found), mirror=Path(mirror), scratch=scratch, sockets=sockets)
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def free_loopback_port() -> int:
