@@ -11,8 +11,8 @@ Tiers: `smoke` (the default answers), `runtime` (every valid pair of option valu
 meet in a running project: options/run_apart.yml names the axes that never do; `apart`
 holds the pairs it leaves out, for a lock check), `pairwise` (every valid pair of option
 values at least once), `covering` (every valid combination of each interaction group
-declared in options/interactions.yml, the other axes rotated through their values, plus
-the pairwise set), `full` (every valid combination). `python -m tests.combos [tier]`
+declared in options/interactions.yml and every valid pair, in as few combinations as the
+greedy cover finds), `full` (every valid combination). `python -m tests.combos [tier]`
 prints one.
 """
 
@@ -468,7 +468,7 @@ class Template:
     def pairwise(self) -> list[Combo]:
         """The smallest set found that holds every valid pair and every combination of the
         groups declared in options/run_together.yml, the defaults first."""
-        return self._smallest_cover(self.valid_pairs() | self.together_tuples())
+        return self._smallest_cover(self.valid_pairs(), self.together_axes)
 
     @_stored
     def runtime(self) -> list[Combo]:
@@ -476,7 +476,7 @@ class Template:
         (not declared apart in options/run_apart.yml) and every combination of the
         run-together groups, the defaults first."""
         pairs = {p for p in self.valid_pairs() if not self.run_apart(p)}
-        return self._smallest_cover(pairs | self.together_tuples())
+        return self._smallest_cover(pairs, self.together_axes)
 
     @cached_property
     def together_axes(self) -> list[tuple[str, ...]]:
@@ -487,8 +487,7 @@ class Template:
 
     def together_tuples(self) -> set[Pair]:
         """Every valid combination of each run-together group's values, as cover elements."""
-        found = {c.values_of(axes) for axes in self.together_axes for c in self.full}
-        return {values for values in found if values is not None}  # type: ignore[misc]
+        return {t for c in self.full for t in _group_values(c, self.together_axes)}
 
     @_stored
     def apart(self) -> list[Combo]:
@@ -516,19 +515,24 @@ class Template:
                 return True
         return False
 
-    def _smallest_cover(self, pairs: set[Pair]) -> list[Combo]:
-        """The smallest set found that holds every pair of `pairs`, the defaults first.
+    def _smallest_cover(self, pairs: set[Pair], groups: Sequence[tuple[str, ...]]) -> list[Combo]:
+        """The smallest set found that holds every pair of `pairs` and every valid
+        combination of each group of axes in `groups`, the defaults first.
 
-        Greedy set cover (each step takes the combination covering most missing pairs),
+        Greedy set cover (each step takes the combination covering most missing elements),
         restarted with seeded tie-breaking orders: deterministic, and it stops as soon as
-        a set meets the lower bound (the most pairs any two axes have), which is optimal.
+        a set meets the lower bound (the most pairs any two axes have, or the most
+        combinations a group has), which is optimal.
         """
-        # A group's combinations each need a combination of their own, like two axes' pairs.
-        groups = [len({p for p in pairs if len(p) == len(g)}) for g in self.together_axes]
-        bound = max(lower_bound(p for p in pairs if len(p) == 2), *groups, 1)
-        # Pairs as bits of an int: the greedy step counts set bits instead of building sets.
-        bit = {pair: 1 << i for i, pair in enumerate(sorted(pairs, key=repr))}
-        masks = {c.data: sum(bit[p] for p in self._elements(c) if p in bit) for c in self.full}
+        tuples = {t for c in self.full for t in _group_values(c, groups)}
+        by_group = [len({t for t in tuples if tuple(a for a, _ in t) == g}) for g in groups]
+        bound = max(lower_bound(pairs), *by_group, 1)
+        # Elements as bits of an int: the greedy step counts set bits instead of building sets.
+        bit = {element: 1 << i for i, element in enumerate(sorted(pairs | tuples, key=repr))}
+        masks = {
+            c.data: sum(bit[e] for e in c.pairs() | _group_values(c, groups) if e in bit)
+            for c in self.full
+        }
         everything = sum(bit.values())
         best: list[Combo] = []
         for seed in range(PAIRWISE_RESTARTS):
@@ -550,11 +554,6 @@ class Template:
                 break
         return best
 
-    def _elements(self, combo: Combo) -> set[Any]:
-        """What a combination covers: its pairs and its values of each run-together group."""
-        groups = {combo.values_of(axes) for axes in self.together_axes}
-        return combo.pairs() | {g for g in groups if g is not None}
-
     @cached_property
     def interaction_groups(self) -> list[tuple[str, ...]]:
         """The declared groups (their axes that are choice questions here); a template that
@@ -570,18 +569,9 @@ class Template:
 
     @_stored
     def covering(self) -> list[Combo]:
-        """Every valid combination of each interaction group (a skipped question's value
-        counts as None), the other axes varied from one to the next; plus the pairwise set."""
-        chosen = list(self.pairwise)
-        for group in self.interaction_groups:
-            by_values: dict[tuple[Any, ...], list[Combo]] = {}
-            for combo in self.full:
-                values = tuple(combo.data_dict.get(axis) for axis in group)
-                by_values.setdefault(values, []).append(combo)
-            for i, values in enumerate(sorted(by_values, key=repr)):
-                combos = by_values[values]
-                chosen.append(combos[(i * 7919) % len(combos)])
-        return _unique(chosen)
+        """The smallest set found that holds every valid combination of each interaction
+        group (a skipped question's value counts as None) and every valid pair."""
+        return self._smallest_cover(self.valid_pairs(), self.interaction_groups)
 
     def valid_pairs(self) -> set[Pair]:
         """Every pair of option values that some valid combination contains."""
@@ -620,6 +610,12 @@ def lower_bound(pairs: Iterable[Pair]) -> int:
 
 def covered_pairs(combos: Iterable[Combo]) -> set[Pair]:
     return set().union(*(c.pairs() for c in combos))
+
+
+def _group_values(combo: Combo, groups: Sequence[tuple[str, ...]]) -> set[Pair]:
+    """The combination's values of each group of axes, a skipped question's as None."""
+    answers = combo.data_dict
+    return {tuple((axis, answers.get(axis)) for axis in axes) for axes in groups}  # type: ignore[misc]
 
 
 def _unique(combos: Iterable[Combo]) -> list[Combo]:
