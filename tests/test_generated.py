@@ -52,9 +52,9 @@ STEPS = [
 
 # Heavy tests, by their marker in the generated project, and the axis whose every value
 # runs them once in the tier: the orchestrators' real runs (Airflow, Prefect, kfp, Dagster:
-# 16-50 s a project) and Terraform (`terraform test`, then an apply and destroy against
-# moto's AWS emulator: about a minute). They run in the first project of the tier with
-# each value of that axis, as a step of their own, so the summary says what they cost;
+# 16-50 s a project) and Terraform (`terraform test` beside an apply and destroy against
+# moto's AWS emulator: about 100 s). They run in the first project of the tier with each
+# value of that axis, as a step of their own, so the summary says what they cost;
 # the rest of every project's suite (the DAG or flow built and checked, the Terraform
 # formatted, mypy over all of it) runs in all. What they wrap runs for real in every
 # project: the pipeline steps, and the Terraform's static checks in the template's tier.

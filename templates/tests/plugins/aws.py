@@ -21,8 +21,9 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -63,6 +64,10 @@ EMULATED_SERVICES = (
 # Generous bounds: an apply against moto takes well under a minute on two cores.
 INIT_TIMEOUT = 120
 APPLY_TIMEOUT = 600
+
+# Wall-clock seconds of Terraform's long runs (the mocked tests, then init, plan, apply
+# and destroy against the emulator), printed at the end of the session.
+SECONDS: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,25 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terraform]:
         yield Terraform(binary=Path(found), mirror=Path(mirror), scratch=scratch, sockets=sockets)
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def mocked_tests(terraform: Terraform) -> Iterator[Future[subprocess.CompletedProcess[str]]]:
+    """`terraform test` (tests/*.tftest.hcl, mocked provider) in a copy, in a thread.
+
+    It plans on the CPU for most of a minute, while an apply to the emulator mostly waits
+    on the provider's pollers (a load balancer is polled from 30 s after its creation):
+    `emulator_apply` asks for this fixture, so the two overlap.
+    """
+    workdir = terraform.copy("mocked")
+
+    def init_and_test() -> subprocess.CompletedProcess[str]:
+        with timed(SECONDS, "mocked tests (beside the apply)"):
+            terraform.init(workdir, "-backend=false")
+            return terraform.run(workdir, "test", timeout=APPLY_TIMEOUT)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="terraform-test") as pool:
+        yield pool.submit(init_and_test)
 
 
 def free_loopback_port() -> int:
@@ -329,6 +353,22 @@ terraform {{
 """
 
 
+# Terraform override for modules/storage in the emulator's copy. The AWS provider waits
+# about 55 s after writing each S3 lifecycle configuration (ten equal reads 5 s apart, on
+# AWS as on moto), the longest step of the apply: the emulator leaves the rules out, and
+# tests/core.tftest.hcl checks what they say.
+STORAGE_OVERRIDE = """\
+# Written by tests/plugins/aws.py in a temporary copy: no S3 lifecycle rules in the emulator.
+resource "aws_s3_bucket_lifecycle_configuration" "data" {
+  for_each = {}
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
+  count = 0
+}
+"""
+
+
 @dataclass
 class EmulatedDeployment:
     """The dev environment as applied to moto: what Terraform was given and returned, and
@@ -341,8 +381,6 @@ class EmulatedDeployment:
     endpoint_url: str
     region: str
     workdir: Path
-    # Wall-clock seconds of init, plan and apply (destroy is added at teardown).
-    seconds: dict[str, float] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
         """A boto3 client of `service` bound to the emulator."""
@@ -364,16 +402,30 @@ def timed(seconds: dict[str, float], step: str) -> Iterator[None]:
         seconds[step] = round(time.monotonic() - started, 1)
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line: what Terraform's long runs cost, step by step."""
+    if SECONDS:
+        steps = ", ".join(f"{step} {seconds:.0f} s" for step, seconds in SECONDS.items())
+        terminalreporter.write_line(f"terraform: {steps}")
+
+
 @pytest.fixture(scope="session")
-def emulator_apply(terraform: Terraform, moto_server: str) -> Iterator[EmulatedDeployment]:
+def emulator_apply(
+    terraform: Terraform,
+    moto_server: str,
+    mocked_tests: Future[subprocess.CompletedProcess[str]],
+) -> Iterator[EmulatedDeployment]:
     """deploy/aws/terraform applied with envs/dev.tfvars to moto; destroyed after the session.
 
     Whatever happens to the apply, what it created is destroyed, and a failed destroy
-    fails the session's teardown.
+    fails the session's teardown. `mocked_tests` runs meanwhile (see there).
     """
     workdir = terraform.copy("emulator")
     (workdir / "emulator_override.tf").write_text(
         emulator_override(moto_server, workdir.parent / "emulator.tfstate"), encoding="utf-8"
+    )
+    (workdir / "modules" / "storage" / "emulator_override.tf").write_text(
+        STORAGE_OVERRIDE, encoding="utf-8"
     )
     variables = [
         "-var-file=envs/dev.tfvars",
@@ -382,7 +434,7 @@ def emulator_apply(terraform: Terraform, moto_server: str) -> Iterator[EmulatedD
         # A target leaves out what moto cannot create (e.g. EKS access entries, add-ons).
         "-var=emulator=true",
     ]
-    seconds: dict[str, float] = {}
+    seconds = SECONDS
     with timed(seconds, "init"):
         terraform.init(workdir)
 
@@ -408,7 +460,6 @@ def emulator_apply(terraform: Terraform, moto_server: str) -> Iterator[EmulatedD
             endpoint_url=moto_server,
             region=REGION,
             workdir=workdir,
-            seconds=seconds,
         )
     finally:
         with timed(seconds, "destroy"):

@@ -282,7 +282,9 @@ run "grpc_refused_without_https" {
   expect_failures = [aws_lb_listener.http]
 }
 
-run "rejects_latest_image" {
+# Each rule checks its own variable, so one plan breaks them all: the run passes only
+# if every listed rule refused its value.
+run "rejects_bad_values" {
   command = plan
 
   module {
@@ -290,64 +292,18 @@ run "rejects_latest_image" {
   }
 
   variables {
-    image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo-dev:latest"
-  }
-
-  expect_failures = [var.image]
-}
-
-run "rejects_privileged_port" {
-  command = plan
-
-  module {
-    source = "./modules/ecs_service"
-  }
-
-  variables {
-    container_port = 80
-  }
-
-  expect_failures = [var.container_port]
-}
-
-run "rejects_relative_health_path" {
-  command = plan
-
-  module {
-    source = "./modules/ecs_service"
-  }
-
-  variables {
-    health_check_path = "health/ready"
-  }
-
-  expect_failures = [var.health_check_path]
-}
-
-run "rejects_model_uri_outside_s3" {
-  command = plan
-
-  module {
-    source = "./modules/ecs_service"
-  }
-
-  variables {
-    model_uri = "/models/champion"
-  }
-
-  expect_failures = [var.model_uri]
-}
-
-run "rejects_unknown_deployment_config" {
-  command = plan
-
-  module {
-    source = "./modules/ecs_service"
-  }
-
-  variables {
+    image                  = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo-dev:latest"
+    container_port         = 80
+    health_check_path      = "health/ready"
+    model_uri              = "/models/champion"
     deployment_config_name = "CodeDeployDefault.AllAtOnce"
   }
 
-  expect_failures = [var.deployment_config_name]
+  expect_failures = [
+    var.image,
+    var.container_port,
+    var.health_check_path,
+    var.model_uri,
+    var.deployment_config_name,
+  ]
 }

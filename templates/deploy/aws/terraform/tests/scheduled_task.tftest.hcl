@@ -175,7 +175,9 @@ run "paused_schedule" {
   }
 }
 
-run "rejects_bad_schedule" {
+# Each rule checks its own variable, so one plan breaks them all: the run passes only
+# if every listed rule refused its value.
+run "rejects_bad_values" {
   command = plan
 
   module {
@@ -184,35 +186,13 @@ run "rejects_bad_schedule" {
 
   variables {
     schedule_expression = "0 3 * * *"
+    input_uri           = "s3://demo-dev-lake/scoring/input/records.json"
+    image               = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo-dev:latest"
   }
 
-  expect_failures = [var.schedule_expression]
-}
-
-run "rejects_input_that_is_not_a_table" {
-  command = plan
-
-  module {
-    source = "./modules/scheduled_task"
-  }
-
-  variables {
-    input_uri = "s3://demo-dev-lake/scoring/input/records.json"
-  }
-
-  expect_failures = [var.input_uri]
-}
-
-run "rejects_latest_image" {
-  command = plan
-
-  module {
-    source = "./modules/scheduled_task"
-  }
-
-  variables {
-    image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo-dev:latest"
-  }
-
-  expect_failures = [var.image]
+  expect_failures = [
+    var.schedule_expression,
+    var.input_uri,
+    var.image,
+  ]
 }
