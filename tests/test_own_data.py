@@ -3,10 +3,12 @@
 Two foreign tables (tests/data/own_data): scikit-learn's breast cancer data, all numeric
 with an integer id and a timestamp (binary classification), and customer spend with
 missing values, a closed category, free text and no time column (regression). For each
-serving choice, the pairwise combination that has no orchestrator is rendered, its
-sample data replaced by one of the tables, its schema written by the project's own
-`schema` command from the CSV, then the model trained on the file and served (or the
-file batch-scored) and asked for predictions, compared with the champion in process.
+serving choice, a combination of the tier being installed with that serving choice and
+the table's task is rendered (one without an orchestrator first: it shares the venv of
+that tier's project), else the pairwise one without an orchestrator; its sample data is
+replaced by one of the tables, its schema written by the project's own `schema` command
+from the CSV, then the model trained on the file and served (or the file batch-scored)
+and asked for predictions, compared with the champion in process.
 On the FastAPI and gRPC projects the generated project's own checks then run
 (ruff, mypy, pytest), unedited: they follow the schema.
 """
@@ -57,8 +59,18 @@ CASES = [
 ]
 
 
-def _combo(template: Template, serving: str, task: str) -> Combo:
-    """The pairwise combination of `serving` without an orchestrator, for `task`."""
+def _combo(template: Template, serving: str, task: str, tier: str) -> Combo:
+    """A combination of the tier being installed with `serving` and `task`, one without an
+    orchestrator first: its project has the same dependencies, so the venv that tier's test
+    installs serves here too. Else the pairwise combination of `serving` without an
+    orchestrator, for `task`."""
+    installed = [
+        c
+        for c in template.tier(tier)  # type: ignore[arg-type]
+        if c.data_dict.get("serving") == serving and c.data_dict.get("task") == task
+    ]
+    if installed:
+        return min(installed, key=lambda c: c.data_dict.get("orchestrator") != "none")
     base = next(
         c
         for c in template.pairwise
@@ -100,7 +112,7 @@ def test_own_table_end_to_end(
     if request.config.getoption("--combos") == "smoke" and (serving, table, checks) != CASES[0]:
         pytest.skip("one table and serving choice in the smoke tier; all of them from pairwise up")
     spec = TABLES[table]
-    combo = _combo(load(), serving, spec.task)
+    combo = _combo(load(), serving, spec.task, request.config.getoption("--combos"))
     python = python_or_skip(combo)
     project = render(template_dir, combo, tmp_path / "project")
     package = str(combo.answers_dict["package_name"])
