@@ -111,7 +111,15 @@ def cached(cache: Path, name: str, key: str, check: Callable[[], str]) -> str:
     return entry.read_text()
 
 
-def run(argv: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: list[str], cwd: Path, timeout: int = 300, **extra: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        argv, cwd=cwd, env=env(), capture_output=True, text=True, check=False, timeout=timeout
+        argv,
+        cwd=cwd,
+        env={**env(), **extra},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
     )

@@ -49,9 +49,9 @@ def _terraform() -> str:
 
 
 @functools.cache
-def _version(argv0: str) -> str:
+def _version(argv0: str, **extra: str) -> str:
     """A tool's version, part of its verdicts' keys (checkov takes seconds to say it)."""
-    return terraform.run([argv0, "--version"], Path.cwd()).stdout
+    return terraform.run([argv0, "--version"], Path.cwd(), **extra).stdout
 
 
 def test_terraform_is_formatted(root: Path, verdicts: Path) -> None:
@@ -92,12 +92,15 @@ def test_terraform_validates(root: Path, verdicts: Path, tmp_path: Path) -> None
     assert not problems, problems
 
 
-def _checkov(argv0: str, roots: list[Path]) -> dict[Path, str]:
+def _checkov(argv0: str, roots: list[Path], scratch: Path) -> dict[Path, str]:
     """One checkov process for many root modules (its start-up is most of its time):
-    each root's failed checks, found by the path of the file that failed."""
+    each root's failed checks, found by the path of the file that failed.
+
+    Its HCL parser (lark) writes a grammar cache into TMPDIR and leaves it there: TMPDIR
+    is `scratch`, in the verdict cache, so the session leaves nothing in the temp dir."""
     argv = [argv0, "--framework", "terraform", "--skip-download", "--quiet", "--compact"]
     argv += ["--output", "json", *(arg for root in roots for arg in ("--directory", str(root)))]
-    done = terraform.run(argv, roots[0].parent, timeout=900)
+    done = terraform.run(argv, roots[0].parent, timeout=900, TMPDIR=str(scratch))
     decoder, text, reports = json.JSONDecoder(), done.stdout.strip(), []
     while text:  # one JSON document per --directory, one after the other
         report, end = decoder.raw_decode(text)
@@ -123,7 +126,9 @@ def test_checkov_passes_the_terraform(root: Path, verdicts: Path, renders: Rende
 
     A miss checks, in one process, every rendered root module not checked yet."""
     argv0 = tool("checkov") or pytest.skip("checkov is not installed: `make test` installs it")
-    version = _version(argv0)
+    scratch = verdicts / "checkov-tmp"  # see _checkov
+    scratch.mkdir(parents=True, exist_ok=True)
+    version = _version(argv0, TMPDIR=str(scratch))
 
     def entry(folder: Path) -> Path:
         return (
@@ -136,7 +141,7 @@ def test_checkov_passes_the_terraform(root: Path, verdicts: Path, renders: Rende
             rendered = (p / TERRAFORM for p in renders.finished())
             todo = {entry(r): r for r in [root, *rendered] if r.is_dir() and not entry(r).exists()}
             if todo:
-                found = _checkov(argv0, list(todo.values()))
+                found = _checkov(argv0, list(todo.values()), scratch)
                 for path, folder in todo.items():
                     tmp = path.with_suffix(f".{os.getpid()}.tmp")
                     tmp.write_text(found[folder])
