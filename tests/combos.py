@@ -634,4 +634,8 @@ def _main(argv: list[str]) -> Iterator[str]:
 
 
 if __name__ == "__main__":
-    print("\n".join(_main(sys.argv[1:])))
+    # Through the module's own name: the stored tiers pickle Combo as tests.combos.Combo,
+    # which pytest must find again (as __main__.Combo it could not).
+    from tests.combos import _main as main
+
+    print("\n".join(main(sys.argv[1:])))

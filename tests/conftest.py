@@ -76,6 +76,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("combo", combos, ids=[c.id for c in combos])
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from tests.test_generated import run_first  # a test module: imported once collected
+
+    items[:] = run_first(items, TEMPLATE.tier(cast(Tier, config.getoption("--combos"))))
+
+
 @pytest.fixture(scope="session")
 def template() -> Template:
     return TEMPLATE

@@ -1,7 +1,9 @@
 """Every CI provider runs the same checks as GitHub Actions: same jobs, same order, same commands.
 
 Each provider file is written by hand in its own dialect, so they drift silently: a
-`make` target added to one workflow only. For every combination of the pairwise tier,
+`make` target added to one workflow only. For one combination of the pairwise tier per
+set of values of the questions the CI files branch on (their `{% if %}` and `{% for %}`
+tests: two combinations that agree on those render the same jobs),
 the project is rendered with each provider and each file is reduced to what a job does
 (the `make` targets, `.venv/bin` tools and uv commands it runs, the jobs it waits for, the
 Dockerfile targets it builds); those must equal GitHub's. Provider plumbing (checkout, caches,
@@ -20,9 +22,10 @@ from typing import Any
 
 import pytest
 import yaml
+from jinja2 import Environment, nodes
 
 from tests import jenkinsfile
-from tests.combos import Combo, load
+from tests.combos import TEMPLATE_ROOT, Combo, load
 from tests.helpers import Renders
 from tests.options import declarations
 
@@ -124,8 +127,32 @@ def _with_provider(combo: Combo, provider: str) -> Combo:
     return flipped
 
 
-PAIRWISE = load().pairwise
 CI_FILES = {o.value: o.facts.get("ci_file") for o in declarations() if o.axis == "ci_provider"}
+
+
+def branched_on(source: str) -> set[str]:
+    """The names a Jinja template's `{% if %}`, `{% for %}` and inline `if` tests read."""
+    found: set[str] = set()
+    for node in Environment().parse(source).find_all((nodes.If, nodes.CondExpr, nodes.For)):
+        tested = [node.iter, node.test] if isinstance(node, nodes.For) else [node.test]
+        for expression in filter(None, tested):
+            names = [expression, *expression.find_all(nodes.Name)]  # find_all skips itself
+            found |= {name.name for name in names if isinstance(name, nodes.Name)}
+    return found
+
+
+def _one_per_branch(combos: list[Combo]) -> list[Combo]:
+    """The first combination for each set of values of the axes the CI files branch on."""
+    template = load()
+    sources = [(TEMPLATE_ROOT / "templates" / f"{f}.jinja").read_text() for f in CI_FILES.values()]
+    axes = sorted(set().union(*map(branched_on, sources)) & set(template.dimensions))
+    chosen: dict[tuple[object, ...], Combo] = {}
+    for combo in combos:
+        chosen.setdefault(tuple(combo.data_dict.get(axis) for axis in axes), combo)
+    return list(chosen.values())
+
+
+COMPARED = _one_per_branch(load().pairwise)
 
 
 def _jobs(provider: str, project: Path) -> dict[str, Job]:
@@ -139,7 +166,7 @@ def test_every_provider_has_a_reader() -> None:
 
 
 @pytest.mark.parametrize("provider", OTHERS)
-@pytest.mark.parametrize("answers", PAIRWISE, ids=[c.id for c in PAIRWISE])
+@pytest.mark.parametrize("answers", COMPARED, ids=[c.id for c in COMPARED])
 def test_providers_run_the_same_jobs_as_github(
     answers: Combo, provider: str, renders: Renders
 ) -> None:
@@ -154,6 +181,15 @@ def test_providers_run_the_same_jobs_as_github(
     assert list(other) == list(reference), f"the jobs differ (names or order): {list(other)}"
     for name, job in reference.items():
         assert other[name] == job, f"job {name}: {REFERENCE} {job} vs {provider} {other[name]}"
+
+
+def test_branches_are_read_from_every_kind_of_test() -> None:
+    source = (
+        "{% if cloud == 'aws' %}{{ python_version }}{% endif %}"
+        "{% for job in jobs if job != skipped %}{{ job }}{% endfor %}"
+        "{{ 'x' if orchestrator != 'none' }}"
+    )
+    assert branched_on(source) == {"cloud", "jobs", "job", "skipped", "orchestrator"}
 
 
 def test_commands_are_read_in_subshells_and_uv_plumbing_is_left_out() -> None:

@@ -53,8 +53,9 @@ STEPS = [
 # Heavy tests, by their marker in the generated project, and the axis whose every value
 # runs them once in the tier: the orchestrators' real runs (Airflow, Prefect, kfp, Dagster:
 # 16-50 s a project) and Terraform (`terraform test` beside an apply and destroy against
-# moto's AWS emulator: about 100 s). They run in the first project of the tier with each
-# value of that axis, as a step of their own, so the summary says what they cost;
+# moto's AWS emulator: about 100 s). They run once per value of that axis, each in a
+# project with no other heavy run where the tier has one, as a step of their own, so the
+# summary says what they cost;
 # the rest of every project's suite (the DAG or flow built and checked, the Terraform
 # formatted, mypy over all of it) runs in all. What they wrap runs for real in every
 # project: the pipeline steps, and the Terraform's static checks in the template's tier.
@@ -72,20 +73,56 @@ def _heavy(combo: Combo) -> list[str]:
     return [m for m, (axis, _) in HEAVY.items() if answers.get(axis) not in (None, "none")]
 
 
-@pytest.fixture(scope="session")
-def heavy_runs(template: Template, request: pytest.FixtureRequest) -> dict[str, set[str]]:
-    """Per heavy marker, the ids of the combinations whose project runs those tests."""
-    seen: set[tuple[object, ...]] = set()
-    chosen: dict[str, set[str]] = {marker: set() for marker in HEAVY}
-    for combo in template.tier(request.config.getoption("--combos")):
+def place_heavy_runs(tier: list[Combo]) -> dict[str, set[str]]:
+    """Per heavy marker, the ids of the combinations whose project runs those tests.
+
+    Each value of a marker's axis (met with its `meets`) runs once, in the project that
+    carries the fewest heavy runs already, the values with the fewest candidates placed
+    first: heavy steps piled on the tier's first projects made them 450-510 s each and
+    the slowest to finish, while the projects after them ran none.
+    """
+    candidates: dict[tuple[object, ...], list[str]] = {}
+    for combo in tier:
         answers = combo.answers_dict
         for marker in _heavy(combo):
             axis, meets = HEAVY[marker]
             meeting = (marker, *(answers.get(a) for a in (axis, *meets)))
-            if meeting not in seen:
-                chosen[marker].add(combo.id)
-                seen.add(meeting)
+            candidates.setdefault(meeting, []).append(combo.id)
+    load: dict[str, int] = {}
+    chosen: dict[str, set[str]] = {marker: set() for marker in HEAVY}
+    for meeting, ids in sorted(candidates.items(), key=lambda item: len(item[1])):
+        project = min(ids, key=lambda combo_id: load.get(combo_id, 0))  # ties: tier order
+        load[project] = load.get(project, 0) + 1
+        chosen[str(meeting[0])].add(project)
     return chosen
+
+
+@pytest.fixture(scope="session")
+def heavy_runs(template: Template, request: pytest.FixtureRequest) -> dict[str, set[str]]:
+    return place_heavy_runs(template.tier(request.config.getoption("--combos")))
+
+
+def run_first(items: list[pytest.Item], tier: list[Combo]) -> list[pytest.Item]:
+    """The items in the order the workers should start them: longest first.
+
+    xdist's worksteal hands each worker half of the list and lets an idle one take the
+    back half of the other's queue, so the end of the run is as long as the items left
+    last: projects with a heavy run, then the other installed projects (own data too),
+    then the locks of the `apart` pairs, then the static checks, which are seconds each.
+    Stable within each group.
+    """
+    heavy = set().union(*place_heavy_runs(tier).values())
+
+    def rank(item: pytest.Item) -> int:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.get_closest_marker("generated") is None:
+            return 3
+        if "apart" in params:
+            return 2
+        combo = params.get("combo")
+        return 0 if isinstance(combo, Combo) and combo.id in heavy else 1
+
+    return sorted(items, key=rank)
 
 
 def _plan(combo: Combo, heavy_runs: dict[str, set[str]]) -> list[tuple[str, list[str], int]]:

@@ -10,7 +10,7 @@ replaced by one of the tables, its schema written by the project's own `schema` 
 from the CSV, then the model trained on the file and served (or the file batch-scored)
 and asked for predictions, compared with the champion in process.
 On the FastAPI and gRPC projects the generated project's own checks then run
-(ruff, mypy, pytest), unedited: they follow the schema.
+(ruff, mypy, pytest without the heavy markers), unedited: they follow the schema.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from filelock import FileLock
 
 from tests.combos import Combo, Template, load
 from tests.helpers import make_install, render, run_checked, venv_path
-from tests.test_generated import STEPS, _run_step, python_or_skip
+from tests.test_generated import HEAVY, _plan, _run_step, python_or_skip
 
 pytestmark = pytest.mark.generated
 DATA = Path(__file__).parent / "data" / "own_data"
@@ -50,6 +50,10 @@ TABLES = {
 # Which table each serving choice is tried with, and whether the project's own checks
 # run too (both tables, and gRPC's generated .proto, are covered; the other
 # servers' checks cost ~1 min of CI each and hold the same schema-derived cases).
+# CI's runtime tier runs the cases whose code path is their own (FastAPI, gRPC's
+# regenerated stubs, the batch scorer's file), and the checks on FastAPI's only; Flask and
+# BentoML serve through FastAPI's contract. Every case and its checks from pairwise up.
+RUNTIME_CHECKS = {"fastapi": True, "grpc": False, "batch": False}
 CASES = [
     ("fastapi", "breast_cancer", True),
     ("flask", "customers", False),
@@ -109,10 +113,15 @@ def test_own_table_end_to_end(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> None:
-    if request.config.getoption("--combos") == "smoke" and (serving, table, checks) != CASES[0]:
+    tier = request.config.getoption("--combos")
+    if tier == "smoke" and (serving, table, checks) != CASES[0]:
         pytest.skip("one table and serving choice in the smoke tier; all of them from pairwise up")
+    if tier == "runtime" and serving not in RUNTIME_CHECKS:
+        pytest.skip(f"{serving} serves through FastAPI's contract: from pairwise up")
+    if tier == "runtime":
+        checks = checks and RUNTIME_CHECKS[serving]
     spec = TABLES[table]
-    combo = _combo(load(), serving, spec.task, request.config.getoption("--combos"))
+    combo = _combo(load(), serving, spec.task, tier)
     python = python_or_skip(combo)
     project = render(template_dir, combo, tmp_path / "project")
     package = str(combo.answers_dict["package_name"])
@@ -158,10 +167,12 @@ def test_own_table_end_to_end(
 
         if not checks:
             return
-        # The project's own checks, unedited: they derive their cases from the schema.
+        # The project's own checks, unedited: they derive their cases from the schema. The
+        # heavy markers (orchestrator runs, Terraform) do not read it: they run in the tier.
+        no_heavy_runs: dict[str, set[str]] = {marker: set() for marker in HEAVY}
         steps = [
             _run_step(name, argv, timeout, venv, project, tmp_path / "steps" / str(index))
-            for index, (name, argv, timeout) in enumerate(STEPS)
+            for index, (name, argv, timeout) in enumerate(_plan(combo, no_heavy_runs))
         ]
         problems = [
             f"── {s.name}: exit {s.returncode}\n{s.output[-6000:]}" for s in steps if s.returncode
