@@ -13,7 +13,6 @@ generated project cleans up after its servers, downloads and orchestrators.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from tests.helpers import (
     newer_than_pin,
     pin_date,
     render,
+    run_env,
     tool,
     uv_env,
     uv_pin,
@@ -171,9 +171,7 @@ def _run_step(
     if argv[0] == "pytest":
         # pytest keeps the basetemps of its last runs on purpose: outside the checked folder.
         argv = [*argv, "--basetemp", str(scratch / "basetemp")]
-    # The outer pytest's variables (xdist worker ids, PYTEST_ADDOPTS) must not leak in.
-    env = {k: v for k, v in uv_env().items() if not k.startswith("PYTEST_")}
-    env |= {"VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}"}
+    env = run_env(venv)
     env["TMPDIR"] = str(tmpdir)
     env["MYPY_CACHE_DIR"] = str(mypy_cache(venv))
     command = [str(venv / "bin" / argv[0]), *argv[1:]]

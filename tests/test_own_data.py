@@ -16,7 +16,6 @@ On the FastAPI and gRPC projects the generated project's own checks then run
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import pytest
 from filelock import FileLock
 
 from tests.combos import Combo, Template, load
-from tests.helpers import make_install, render, run_checked, venv_path
+from tests.helpers import make_install, render, run_checked, run_env, venv_path
 from tests.test_generated import HEAVY, _plan, _run_step, python_or_skip
 
 pytestmark = pytest.mark.generated
@@ -50,10 +49,9 @@ TABLES = {
 # Which table each serving choice is tried with, and whether the project's own checks
 # run too (both tables, and gRPC's generated .proto, are covered; the other
 # servers' checks cost ~1 min of CI each and hold the same schema-derived cases).
-# CI's runtime tier runs the cases whose code path is their own (FastAPI, gRPC's
-# regenerated stubs, the batch scorer's file), and the checks on FastAPI's only; Flask and
-# BentoML serve through FastAPI's contract. Every case and its checks from pairwise up.
-RUNTIME_CHECKS = {"fastapi": True, "grpc": False, "batch": False}
+# CI's runtime tier runs the first case, with its checks: the schema command, training on
+# the file and the schema-derived tests are the same code for every serving choice.
+# Every case, and the checks of gRPC's regenerated stubs, from pairwise up.
 CASES = [
     ("fastapi", "breast_cancer", True),
     ("flask", "customers", False),
@@ -92,13 +90,8 @@ def _python(venv: Path) -> str:
 
 def _run(venv: Path, project: Path, argv: list[str], **env: str) -> str:
     """A command in the project's venv; its output, or a failure showing it."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    environment |= {
-        "VIRTUAL_ENV": str(venv),
-        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
-    }
     done = subprocess.run(
-        argv, cwd=project, env=environment | env, capture_output=True, text=True, timeout=900
+        argv, cwd=project, env=run_env(venv) | env, capture_output=True, text=True, timeout=900
     )
     assert done.returncode == 0, f"{' '.join(argv)}:\n{done.stdout[-4000:]}{done.stderr[-4000:]}"
     return done.stdout
@@ -114,12 +107,8 @@ def test_own_table_end_to_end(
     request: pytest.FixtureRequest,
 ) -> None:
     tier = request.config.getoption("--combos")
-    if tier == "smoke" and (serving, table, checks) != CASES[0]:
-        pytest.skip("one table and serving choice in the smoke tier; all of them from pairwise up")
-    if tier == "runtime" and serving not in RUNTIME_CHECKS:
-        pytest.skip(f"{serving} serves through FastAPI's contract: from pairwise up")
-    if tier == "runtime":
-        checks = checks and RUNTIME_CHECKS[serving]
+    if tier in ("smoke", "runtime") and (serving, table, checks) != CASES[0]:
+        pytest.skip(f"one table and serving choice in the {tier} tier; all from pairwise up")
     spec = TABLES[table]
     combo = _combo(load(), serving, spec.task, tier)
     python = python_or_skip(combo)
