@@ -25,7 +25,7 @@ import yaml
 from jinja2 import Environment, nodes
 
 from tests import jenkinsfile
-from tests.combos import TEMPLATE_ROOT, Combo, load
+from tests.combos import Combo, Template, load
 from tests.helpers import Renders
 from tests.options import declarations
 
@@ -141,18 +141,18 @@ def branched_on(source: str) -> set[str]:
     return found
 
 
-def _one_per_branch(combos: list[Combo]) -> list[Combo]:
-    """The first combination for each set of values of the axes the CI files branch on."""
-    template = load()
-    sources = [(TEMPLATE_ROOT / "templates" / f"{f}.jinja").read_text() for f in CI_FILES.values()]
+def _one_per_branch(template: Template) -> list[Combo]:
+    """The first pairwise combination for each set of values of the axes the CI files
+    branch on."""
+    sources = [(template.root / "templates" / f"{f}.jinja").read_text() for f in CI_FILES.values()]
     axes = sorted(set().union(*map(branched_on, sources)) & set(template.dimensions))
     chosen: dict[tuple[object, ...], Combo] = {}
-    for combo in combos:
+    for combo in template.pairwise:
         chosen.setdefault(tuple(combo.data_dict.get(axis) for axis in axes), combo)
     return list(chosen.values())
 
 
-COMPARED = _one_per_branch(load().pairwise)
+COMPARED = _one_per_branch(load())
 
 
 def _jobs(provider: str, project: Path) -> dict[str, Job]:
