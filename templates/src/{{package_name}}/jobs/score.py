@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -32,6 +32,7 @@ from ..core.fields import FEATURES as FIELDS
 from ..core.predictor import Predictor
 from ..core.schemas import ID_COLUMN, FeatureRecord, Prediction
 from ..core.validation import DataValidationError, ValidationReport
+from ..io.inference_log import InferenceLog
 from ..io.sources import TEXT_COLUMNS, SourceConfigError
 from ..serving.contract import InvalidRequestError, parse_records
 from ..serving.loader import limit_native_threads, load_served_model
@@ -140,8 +141,13 @@ def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def score_chunk(predictor: Predictor, chunk: pd.DataFrame, first_row: int) -> pd.DataFrame:
-    """Validate and score one chunk: the id column (when present) and the prediction fields."""
+def score_chunk(
+    predictor: Predictor, chunk: pd.DataFrame, first_row: int, log: InferenceLog | None = None
+) -> pd.DataFrame:
+    """Validate and score one chunk: the id column (when present) and the prediction fields.
+
+    The scored records go to the inference log too (the monitor's window), named by the
+    id column when the file has one, so labels that arrive later join them."""
     try:
         records = parse_records(plain_rows(chunk), limit=len(chunk), loc=["rows"])
     except InvalidRequestError as error:
@@ -151,6 +157,10 @@ def score_chunk(predictor: Predictor, chunk: pd.DataFrame, first_row: int) -> pd
         ]
         raise InvalidRowsError(errors, first_row + len(chunk)) from None
     predictions = predictor.predict(records)
+    if log is not None:
+        has_ids = ID_COLUMN is not None and ID_COLUMN in chunk.columns
+        ids = chunk[ID_COLUMN].astype(str).tolist() if has_ids else None
+        log.record(records, predictions, predictor.metadata.version, ids)
     return predictions_frame(chunk, [p.model_dump() for p in predictions])
 
 
@@ -266,7 +276,14 @@ def run(
     logger.info("model loaded", extra={"model": metadata.name, "version": metadata.version})
     empty = predictions_frame(pd.DataFrame(columns=wanted), [])
     rows = chunks = 0
+    log = InferenceLog(
+        settings.data_dir,
+        settings.inference_log_rate,
+        max_batches=settings.inference_log_queue,
+        flush_seconds=settings.inference_log_flush_seconds,
+    )
     with (
+        closing(log),
         sigterm_as_exit(),
         atomic_path(output_path) as temporary,
         chunk_writer(temporary, target_format, empty) as write,
@@ -275,7 +292,7 @@ def run(
         for chunk in read_chunks(input_path, source_format, wanted, chunk_size):
             if chunk.empty:
                 continue
-            write(score_chunk(predictor, chunk, first_row=rows))
+            write(score_chunk(predictor, chunk, first_row=rows, log=log))
             rows += len(chunk)
             chunks += 1
             progress.update(len(chunk))

@@ -396,23 +396,27 @@ class PredictionService:
     """One Predictor per worker process, loaded at start-up from MODEL_URI."""
 
     def __init__(self) -> None:
-        from .loader import limit_native_threads, load_served_model
+        from .champion import ServedModel
+        from .loader import limit_native_threads
+        from .v2 import V2Service
 
         self.settings: Settings = get_settings()
         _route_logs_through_ours(self.settings.log_level)
         # `predict` is async and runs on this thread's event loop: limit this thread.
         limit_native_threads()
-        self.predictor: Predictor | None = None
-        from .v2 import V2Service
-
-        self.v2 = V2Service(self.settings, lambda: self.predictor)
+        self.served = ServedModel(self.settings)
+        self.v2 = V2Service(self.settings, self.served)
         try:
-            self.predictor = load_served_model(self.settings)
-            metadata = self.predictor.metadata
-            logger.info("model loaded", extra={"model": metadata.name, "version": metadata.version})
+            self.served.load()
         except Exception:
             # Stay up but unready: /readyz answers 503 and the logs say why.
             logger.exception("model could not be loaded", extra={"uri": self.settings.model_uri})
+        self.served.follow()
+
+    @property
+    def predictor(self) -> Predictor | None:
+        """The model serving now (a new champion replaces it while serving)."""
+        return self.served()
 
     def __is_ready__(self) -> bool:
         """BentoML's readiness hook, behind /readyz."""
@@ -422,17 +426,15 @@ class PredictionService:
     @bentoml.api(route=PREDICT_ROUTE)  # type: ignore[untyped-decorator]
     async def predict(self, records: list[FeatureRecord]) -> PredictResponse:
         """Score a batch of records; a bad batch is a 400 naming the field."""
-        if self.predictor is None:
+        model = self.predictor
+        if model is None:
             raise ServiceUnavailable("model not loaded")
         try:
             check_batch_size(len(records), self.settings.max_batch_size, ["records"])
         except InvalidRequestError as error:
             raise _as_validation_error(error) from None
-        from . import telemetry
-
-        predictions = self.predictor.predict(records)
-        telemetry.observe_predictions(predictions)
-        metadata = self.predictor.metadata
+        predictions = self.served.predict(model, records)
+        metadata = model.metadata
         return PredictResponse(
             model_name=metadata.name, model_version=metadata.version, predictions=predictions
         )

@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -22,8 +21,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from ..core.predictor import Predictor
-from ..settings import Settings
-from . import telemetry
+from . import champion, telemetry
 from .contract import InvalidRequestError
 
 logger = logging.getLogger(__name__)
@@ -42,17 +40,14 @@ class ModelNotServedError(LookupError):
     """The request names a model or version other than the one loaded: NOT_FOUND."""
 
 
-@dataclass
-class ServedModel:
-    """The one model every service answers with; None until `load_model` sets it."""
-
-    settings: Settings
-    predictor: Predictor | None = None
+class ServedModel(champion.ServedModel):
+    """The one model every service answers with, and the lookups of gRPC's services."""
 
     def loaded(self) -> Predictor:
-        if self.predictor is None:
+        model = self()
+        if model is None:
             raise ModelNotLoadedError("model not loaded")
-        return self.predictor
+        return model
 
     def named(self, name: str, version: str) -> Predictor:
         """The model if `name` is its name and `version` its version ("" means whichever).

@@ -14,7 +14,6 @@ from typing import Any
 import grpc
 
 from ..settings import PROJECT_NAME
-from . import telemetry
 from .contract import InvalidRequestError
 from .grpc_common import ServedModel, rpc
 from .proto import open_inference_pb2 as oip
@@ -67,7 +66,7 @@ class OpenInferenceServicer(oip_grpc.GRPCInferenceServiceServicer):
     def ServerReady(  # noqa: N802
         self, request: oip.ServerReadyRequest, context: grpc.ServicerContext
     ) -> oip.ServerReadyResponse:
-        return oip.ServerReadyResponse(ready=self.served.predictor is not None)
+        return oip.ServerReadyResponse(ready=self.served() is not None)
 
     def ServerMetadata(  # noqa: N802
         self, request: oip.ServerMetadataRequest, context: grpc.ServicerContext
@@ -79,7 +78,7 @@ class OpenInferenceServicer(oip_grpc.GRPCInferenceServiceServicer):
     ) -> oip.ModelReadyResponse:
         with rpc("ModelReady", context):
             # Not ready while loading (any name); once loaded, another name is NOT_FOUND.
-            if self.served.predictor is None:
+            if self.served() is None:
                 return oip.ModelReadyResponse(ready=False)
             self.served.named(request.name, request.version)
             return oip.ModelReadyResponse(ready=True)
@@ -105,8 +104,7 @@ class OpenInferenceServicer(oip_grpc.GRPCInferenceServiceServicer):
             names = requested_outputs(request)
             limit = self.served.settings.max_batch_size
             records = records_from_tensors(input_tensors(request), limit)
-            predictions = model.predict(records)
-            telemetry.observe_predictions(predictions)
+            predictions = self.served.predict(model, records)
             response = oip.ModelInferResponse(
                 model_name=model.metadata.name,
                 model_version=model.metadata.version or "",

@@ -21,13 +21,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
+from ..core.predictor import Predictor
 from ..settings import Settings
-from . import telemetry
 from .contract import parse_records
 from .grpc_common import RejectUndecodable, ServedModel, rpc
 from .grpc_open_inference import SERVICE as OPEN_INFERENCE_SERVICE
 from .grpc_open_inference import OpenInferenceServicer
-from .loader import limit_native_threads, load_served_model
+from .loader import limit_native_threads
 from .proto import LIVENESS, inference_pb2, inference_pb2_grpc, metrics_port, schemas_pb2
 from .proto import open_inference_pb2_grpc as oip_grpc
 from .proto.check import StaleStubsError, check_stubs
@@ -69,8 +69,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
                 for r in request.records
             ]
             records = parse_records(rows, self.served.settings.max_batch_size, ["records"])
-            predictions = model.predict(records)
-            telemetry.observe_predictions(predictions)
+            predictions = self.served.predict(model, records)
             return inference_pb2.PredictResponse(
                 model_name=model.metadata.name,
                 model_version=model.metadata.version,
@@ -117,18 +116,20 @@ def create_server(served: ServedModel, statuses: health.HealthServicer) -> grpc.
     return server
 
 
-def load_model(settings: Settings, served: ServedModel, statuses: health.HealthServicer) -> None:
-    """Load MODEL_URI into the running server, then turn it SERVING."""
+def load_model(served: ServedModel, statuses: health.HealthServicer) -> None:
+    """Load MODEL_URI into the running server, turn it SERVING, then follow the champion."""
+
+    def serving(_: Predictor) -> None:
+        for name in MODEL_HEALTH:
+            statuses.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    served.listeners.append(serving)
     try:
-        served.predictor = load_served_model(settings)
+        served.load()
     except Exception:
         # Stay up but unready: the orchestrator keeps traffic away and the logs say why.
-        logger.exception("model could not be loaded", extra={"uri": settings.model_uri})
-        return
-    metadata = served.predictor.metadata
-    logger.info("model loaded", extra={"model": metadata.name, "version": metadata.version})
-    for name in MODEL_HEALTH:
-        statuses.set(name, health_pb2.HealthCheckResponse.SERVING)
+        logger.exception("model could not be loaded", extra={"uri": served.settings.model_uri})
+    served.follow()
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
@@ -158,5 +159,6 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    load_model(settings, served, statuses)
+    load_model(served, statuses)
     server.wait_for_termination()
+    served.close()

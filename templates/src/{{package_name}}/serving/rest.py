@@ -9,14 +9,14 @@ model is loaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ..core.predictor import Predictor
 from ..settings import Settings
 from . import telemetry
+from .champion import ServedModel
 from .contract import InvalidRequestError, PredictResponse, parse_batch
 from .http_io import (
     JSON_MEDIA_TYPE,
@@ -34,9 +34,9 @@ from .openapi import METRICS_MEDIA_TYPE, Schema, answer, ref
 class RestService:
     """The REST operations over whichever model the server holds at the time."""
 
-    def __init__(self, settings: Settings, model: Callable[[], Predictor | None]) -> None:
+    def __init__(self, settings: Settings, served: ServedModel) -> None:
         self.settings = settings
-        self._model = model
+        self._model = served
 
     def live(self) -> Answer:
         return json_answer({"status": "alive"})
@@ -69,8 +69,7 @@ class RestService:
             return _refused(415, str(error))
         except PayloadTooLargeError as error:
             return _refused(413, str(error))
-        predictions = model.predict(records)
-        telemetry.observe_predictions(predictions)
+        predictions = self._model.predict(model, records)
         response = PredictResponse(
             model_name=model.metadata.name,
             model_version=model.metadata.version,

@@ -37,12 +37,12 @@ import redis
 from prometheus_client import Counter, Gauge, Histogram
 from redis.typing import EncodableT, FieldT
 
-from ..core.predictor import Predictor
 from ..core.schemas import ID_COLUMN, FeatureRecord, Prediction
 from ..settings import Settings
 from . import telemetry
+from .champion import ServedModel
 from .contract import InvalidRequestError, parse_records
-from .loader import limit_native_threads, load_served_model
+from .loader import limit_native_threads
 
 logger = logging.getLogger(__name__)
 Entry = tuple[str, dict[str, str] | None]
@@ -137,12 +137,12 @@ class StreamScorer:
         self,
         client: redis.Redis,
         settings: Settings,
-        predictor: Predictor,
+        served: ServedModel,
         heartbeat: telemetry.Heartbeat,
     ) -> None:
         self.client = client
         self.settings = settings
-        self.predictor = predictor
+        self.served = served
         self.heartbeat = heartbeat
         self.consumer = settings.stream_consumer or socket.gethostname()
         self.stop = threading.Event()
@@ -208,10 +208,17 @@ class StreamScorer:
                 invalid.append((message_id, fields, error))
             else:
                 valid.append((message_id, fields, record))
-        predictions = self.predictor.predict([record for *_, record in valid]) if valid else []
+        model = self.served()
+        if model is None:  # run() loads the model first: a scorer never starts without one
+            raise RuntimeError("no model loaded")
+        ids = [fields.get(ID_COLUMN, message_id) for message_id, fields, _ in valid]
+        records = [record for *_, record in valid]
+        predictions = self.served.predict(model, records, ids) if valid else []
+        version = model.metadata.version or ""
         writes = self.client.pipeline(transaction=False)
         for (message_id, fields, _), prediction in zip(valid, predictions, strict=True):
-            writes.xadd(self.settings.stream_output, self.result(message_id, fields, prediction))
+            result = self.result(message_id, fields, prediction, version)
+            writes.xadd(self.settings.stream_output, result)
         for message_id, fields, problem in invalid:
             writes.xadd(self.settings.stream_dead_letter, dead_letter(message_id, fields, problem))
         writes.execute()  # raises if any write failed: then nothing is acknowledged
@@ -219,20 +226,21 @@ class StreamScorer:
         self.client.xack(self.settings.stream_input, self.settings.stream_group, *ids)
         self.scored += len(valid)
         self.dead_lettered += len(invalid)
-        if predictions:
-            telemetry.observe_predictions(predictions)
         SCORED.inc(len(valid))
         for *_, problem in invalid:
             DEAD_LETTERED.labels(problem.errors[0]["type"]).inc()
         BATCH_LATENCY.observe(time.perf_counter() - started)
         logger.debug("batch", extra={"scored": len(valid), "dead_lettered": len(invalid)})
 
-    def result(self, message_id: str, fields: dict[str, str], prediction: Prediction) -> Message:
+    @staticmethod
+    def result(
+        message_id: str, fields: dict[str, str], prediction: Prediction, version: str
+    ) -> Message:
         message: Message = {"input_id": message_id}
         if ID_COLUMN in fields:
             message[ID_COLUMN] = fields[ID_COLUMN]
         message.update({name: json.dumps(value) for name, value in prediction.model_dump().items()})
-        message["model_version"] = self.predictor.metadata.version or ""
+        message["model_version"] = version
         return message
 
     def run(self, max_messages: int | None = None) -> int:
@@ -289,11 +297,11 @@ def run(settings: Settings, max_messages: int | None = None) -> StreamSummary:
     host, port = settings.stream_metrics_host, settings.stream_metrics_port
     with telemetry.metrics_server(host, port, heartbeat):
         limit_native_threads()  # batches are small, as for the servers
-        predictor = load_served_model(settings)
-        metadata = predictor.metadata
-        logger.info("model loaded", extra={"model": metadata.name, "version": metadata.version})
+        served = ServedModel(settings)
+        served.load()
+        served.follow()
         client = redis.Redis.from_url(settings.redis_url)
-        scorer = StreamScorer(client, settings, predictor, heartbeat)
+        scorer = StreamScorer(client, settings, served, heartbeat)
         logger.info(
             "consuming",
             extra={
@@ -308,5 +316,6 @@ def run(settings: Settings, max_messages: int | None = None) -> StreamSummary:
                 handled = scorer.run(max_messages)
         finally:
             client.close()
+            served.close()
     seconds = round(time.perf_counter() - started, 3)
     return StreamSummary(handled, scorer.scored, scorer.dead_lettered, seconds)

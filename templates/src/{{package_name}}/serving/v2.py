@@ -34,6 +34,7 @@ from ..core.predictor import ModelMetadata, Predictor
 from ..core.schemas import FeatureRecord, Prediction
 from ..settings import PROJECT_NAME, Settings
 from . import telemetry
+from .champion import ServedModel
 from .contract import InvalidRequestError
 from .http_io import (
     BINARY_MEDIA_TYPE,
@@ -251,9 +252,9 @@ def server_version() -> str:
 class V2Service:
     """The protocol's operations over whichever model the server holds at the time."""
 
-    def __init__(self, settings: Settings, model: Callable[[], Predictor | None]) -> None:
+    def __init__(self, settings: Settings, served: ServedModel) -> None:
         self.settings = settings
-        self._model = model
+        self._model = served
 
     def answer(self, operation: Callable[[], Answer]) -> Answer:
         """Run one operation, turning every expected failure into its protocol answer."""
@@ -324,8 +325,7 @@ class V2Service:
             model = self._served(name, version)
             decoded = decode_body(body, headers, self.settings.max_request_bytes)
             request = parse_infer(decoded, headers, self.settings.max_batch_size)
-            predictions = model.predict(request.records)
-            telemetry.observe_predictions(predictions)
+            predictions = self._model.predict(model, request.records)
             return encode_infer(request, predictions, model.metadata)
 
         return self.answer(run)
