@@ -97,7 +97,10 @@ def compare(
     definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
 
     def dataset(frame: pd.DataFrame) -> Any:
+        # The same types on both sides, whatever each file's inference made of its columns
+        # (a nullable field all missing in one file is `object` there).
         data = frame[columns].copy()
+        data[numerical] = data[numerical].apply(pd.to_numeric, errors="coerce")
         data[categorical] = data[categorical].astype("string")  # booleans as categories
         return Dataset.from_pandas(data, data_definition=definition)
 

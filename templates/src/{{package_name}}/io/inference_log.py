@@ -34,6 +34,7 @@ ZONE = "inference"
 RECORD_ID = "record_id"
 LOGGED_AT = "logged_at"
 MODEL_VERSION = "model_version"
+WARN_EVERY_SECONDS = 60.0
 _STOP = object()
 
 
@@ -68,6 +69,7 @@ class InferenceLog:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_batches)
         self._lock = threading.Lock()
         self._files = 0
+        self._warned = -WARN_EVERY_SECONDS
         self._thread = threading.Thread(target=self._drain, name="inference-log", daemon=True)
         self._thread.start()
 
@@ -101,7 +103,7 @@ class InferenceLog:
             self._queue.put_nowait(rows)
         except queue.Full:
             self._count(dropped=len(rows))
-            logger.warning("inference log queue full, batch dropped", extra={"rows": len(rows)})
+            self._warn("inference log queue full, batch dropped", rows=len(rows))
             return
         self._count(sampled=len(rows))
 
@@ -112,10 +114,20 @@ class InferenceLog:
         done.wait(timeout)
 
     def close(self, timeout: float = 30.0) -> None:
-        """Write what is queued and stop the thread."""
+        """Write what is queued and stop the thread (a stuck disk cannot hold shutdown)."""
         if self._thread.is_alive():
-            self._queue.put(_STOP)
+            try:
+                self._queue.put(_STOP, timeout=timeout)
+            except queue.Full:
+                return
             self._thread.join(timeout)
+
+    def _warn(self, message: str, **extra: object) -> None:
+        """Log at most once a minute: a full disk must not flood the logs either."""
+        now = time.monotonic()
+        if now - self._warned >= WARN_EVERY_SECONDS:
+            self._warned = now
+            logger.warning(message, extra={**extra, "counts": vars(self.counts)})
 
     def _count(self, sampled: int = 0, written: int = 0, dropped: int = 0) -> None:
         with self._lock:
@@ -161,10 +173,7 @@ class InferenceLog:
             for stale in path.parent.glob(f".{name}.*.tmp"):
                 stale.unlink(missing_ok=True)
             self._count(dropped=len(rows))
-            logger.warning(
-                "inference log write failed, rows dropped",
-                extra={"rows": len(rows), "error": str(error)},
-            )
+            self._warn("inference log write failed, rows dropped", error=str(error))
             return
         self._count(written=len(rows))
 

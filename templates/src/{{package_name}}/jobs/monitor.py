@@ -35,6 +35,8 @@ from ..settings import Settings
 logger = logging.getLogger(__name__)
 REFERENCE_ARTIFACT_PATH = "monitoring"
 REFERENCE_FILE = "reference.parquet"
+# Ranking metrics need both classes (and a regression's, two values) among the labels.
+MIN_DISTINCT_TARGETS = 2
 
 
 @dataclass(frozen=True)
@@ -92,11 +94,11 @@ def _validation(
     missing = {inference_log.RECORD_ID, TARGET} - set(labels.columns)
     if missing:
         raise ValueError(f"{path}: no column {sorted(missing)}")
-    joined = window.merge(
-        labels[[inference_log.RECORD_ID, TARGET]], on=inference_log.RECORD_ID, how="inner"
-    )
-    if joined.empty:
-        return {}
+    key = inference_log.RECORD_ID
+    known = labels[[key, TARGET]].astype({key: str})  # ids read from a CSV may parse as numbers
+    joined = window.astype({key: str}).merge(known, on=key, how="inner")
+    if joined.empty or joined[TARGET].nunique() < MIN_DISTINCT_TARGETS:
+        return {"labelled_rows": float(len(joined))}  # too few to score
     metrics = compute_metrics(
         joined[TARGET].to_numpy(), joined[output_name()].to_numpy(dtype=float), threshold
     )
@@ -149,15 +151,23 @@ def run(settings: Settings, now: datetime | None = None) -> MonitorResult:
         raise FileNotFoundError(
             f"no {registry.CHAMPION} for {settings.model_name}: run the pipeline first"
         )
-    window = inference_log.read_window(
+    logged = inference_log.read_window(
         settings.data_dir, now - timedelta(hours=settings.monitor_window_hours)
+    )
+    # What this champion scored: an earlier model's outputs say nothing of this one, and a
+    # new champion's windows start afresh, like its history.
+    window = (
+        logged[logged[inference_log.MODEL_VERSION] == champion.version]
+        if not logged.empty
+        else logged
     )
     rule = RetrainRule(settings.retrain_breaches, settings.retrain_windows)
     history = _history(settings, champion.version)
     if len(window) < settings.monitor_min_rows:
         decision = RetrainDecision(
             False,
-            f"{len(window)} records logged in the last {settings.monitor_window_hours} h, "
+            f"{len(window)} records of version {champion.version} logged in the last "
+            f"{settings.monitor_window_hours} h, "
             f"fewer than MONITOR_MIN_ROWS={settings.monitor_min_rows}: nothing judged",
         )
         _gauges(settings, champion.version, len(window), None, retrain=False)
@@ -173,7 +183,7 @@ def run(settings: Settings, now: datetime | None = None) -> MonitorResult:
     )
     decision = rule.decide([*history, breached])
 
-    report_dir = monitor_dir(settings) / now.strftime("%Y%m%dT%H%M%SZ")
+    report_dir = monitor_dir(settings) / now.strftime("%Y%m%dT%H%M%S%fZ")
     report_dir.mkdir(parents=True, exist_ok=True)
     snapshot.save_html(str(report_dir / "report.html"))
     summary = {
