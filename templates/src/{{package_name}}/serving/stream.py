@@ -211,7 +211,8 @@ class StreamScorer:
         model = self.served()
         if model is None:  # run() loads the model first: a scorer never starts without one
             raise RuntimeError("no model loaded")
-        ids = [fields.get(ID_COLUMN, message_id) for message_id, fields, _ in valid]
+        # Labels arrive by the id column's value when messages carry one.
+        ids = [fields.get(ID_COLUMN or "", message_id) for message_id, fields, _ in valid]
         records = [record for *_, record in valid]
         predictions = self.served.predict(model, records, ids) if valid else []
         version = model.metadata.version or ""
