@@ -65,12 +65,36 @@ HEAVY: dict[str, tuple[str, tuple[str, ...]]] = {  # marker: (axis, meets)
     "orchestration": ("orchestrator", ()),
     "terraform": ("aws_target", ()),
 }
+# Heavy tests every project has, run in as few projects as meet every value of these
+# axes once: the monitoring loop (real Evidently runs, promotions under load, and the
+# end-to-end test: a server, shifted traffic, monitor, retraining through the chosen
+# orchestrator, the server answering with the new champion): 1-5 min a project.
+COVERED: dict[str, tuple[str, ...]] = {"loop": ("serving", "orchestrator", "task")}
+HEAVY_MARKERS = (*HEAVY, *COVERED)
 
 
 def _heavy(combo: Combo) -> list[str]:
     """The heavy markers this combination's project has (its axis has a value, not none)."""
     answers = combo.answers_dict
-    return [m for m, (axis, _) in HEAVY.items() if answers.get(axis) not in (None, "none")]
+    own = [m for m, (axis, _) in HEAVY.items() if answers.get(axis) not in (None, "none")]
+    return [*own, *COVERED]
+
+
+def _cover(tier: list[Combo], axes: tuple[str, ...], load: dict[str, int]) -> set[str]:
+    """Projects that together meet every value of `axes`, greedily: the one meeting the
+    most values not met yet, then the least loaded, then tier order."""
+    values = {combo.id: {(a, combo.answers_dict.get(a)) for a in axes} for combo in tier}
+    missing = set().union(*values.values())
+    chosen: set[str] = set()
+    while missing:
+        project = max(
+            (combo.id for combo in tier),
+            key=lambda combo_id: (len(values[combo_id] & missing), -load.get(combo_id, 0)),
+        )
+        missing -= values[project]
+        load[project] = load.get(project, 0) + 1
+        chosen.add(project)
+    return chosen
 
 
 def place_heavy_runs(tier: list[Combo]) -> dict[str, set[str]]:
@@ -85,6 +109,8 @@ def place_heavy_runs(tier: list[Combo]) -> dict[str, set[str]]:
     for combo in tier:
         answers = combo.answers_dict
         for marker in _heavy(combo):
+            if marker in COVERED:
+                continue
             axis, meets = HEAVY[marker]
             meeting = (marker, *(answers.get(a) for a in (axis, *meets)))
             candidates.setdefault(meeting, []).append(combo.id)
@@ -94,6 +120,8 @@ def place_heavy_runs(tier: list[Combo]) -> dict[str, set[str]]:
         project = min(ids, key=lambda combo_id: load.get(combo_id, 0))  # ties: tier order
         load[project] = load.get(project, 0) + 1
         chosen[str(meeting[0])].add(project)
+    for marker, axes in COVERED.items():
+        chosen[marker] = _cover(tier, axes, load)
     return chosen
 
 

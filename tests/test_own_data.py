@@ -26,7 +26,7 @@ from filelock import FileLock
 
 from tests.combos import Combo, Template, load
 from tests.helpers import make_install, render, run_checked, run_env, venv_path
-from tests.test_generated import HEAVY, _plan, _run_step, python_or_skip
+from tests.test_generated import HEAVY_MARKERS, _plan, _run_step, python_or_skip
 
 pytestmark = pytest.mark.generated
 DATA = Path(__file__).parent / "data" / "own_data"
@@ -158,7 +158,7 @@ def test_own_table_end_to_end(
             return
         # The project's own checks, unedited: they derive their cases from the schema. The
         # heavy markers (orchestrator runs, Terraform) do not read it: they run in the tier.
-        no_heavy_runs: dict[str, set[str]] = {marker: set() for marker in HEAVY}
+        no_heavy_runs: dict[str, set[str]] = {marker: set() for marker in HEAVY_MARKERS}
         steps = [
             _run_step(name, argv, timeout, venv, project, tmp_path / "steps" / str(index))
             for index, (name, argv, timeout) in enumerate(_plan(combo, no_heavy_runs))

@@ -85,27 +85,17 @@ class InferenceLog:
             return
         everything = self.rate >= 1
         kept = [i for i in range(len(records)) if everything or self._random.random() < self.rate]
-        logged_at = datetime.now(UTC)
-        batch_id = uuid.uuid4().hex
-        rows = [
-            {
-                RECORD_ID: ids[index] if ids is not None else f"{batch_id}-{index}",
-                LOGGED_AT: logged_at,
-                MODEL_VERSION: model_version,
-                **_plain(records[index]),
-                **{output_column(k): v for k, v in _plain(predictions[index]).items()},
-            }
-            for index in kept
-        ]
-        if not rows:
+        if not kept:
             return
+        # The rows are built by the writer thread: the request only pays for the draw.
+        batch = _Batch(records, predictions, model_version, ids, kept, datetime.now(UTC))
         try:
-            self._queue.put_nowait(rows)
+            self._queue.put_nowait(batch)
         except queue.Full:
-            self._count(dropped=len(rows))
-            self._warn("inference log queue full, batch dropped", rows=len(rows))
+            self._count(dropped=len(kept))
+            self._warn("inference log queue full, batch dropped", rows=len(kept))
             return
-        self._count(sampled=len(rows))
+        self._count(sampled=len(kept))
 
     def flush(self, timeout: float = 30.0) -> None:
         """Wait until everything queued so far is written (tests, shutdown)."""
@@ -143,8 +133,8 @@ class InferenceLog:
                 item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 item = None
-            if isinstance(item, list):
-                pending += item
+            if isinstance(item, _Batch):
+                pending += item.rows()
             if (
                 item is None
                 or item is _STOP
@@ -176,6 +166,31 @@ class InferenceLog:
             self._warn("inference log write failed, rows dropped", error=str(error))
             return
         self._count(written=len(rows))
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A scored batch as the request left it, and which of its records were sampled."""
+
+    records: Sequence[Mapping[str, Any] | BaseModel]
+    predictions: Sequence[Mapping[str, Any] | BaseModel]
+    model_version: str | None
+    ids: Sequence[str] | None
+    kept: list[int]
+    logged_at: datetime
+
+    def rows(self) -> list[dict[str, Any]]:
+        batch_id = uuid.uuid4().hex
+        return [
+            {
+                RECORD_ID: self.ids[index] if self.ids is not None else f"{batch_id}-{index}",
+                LOGGED_AT: self.logged_at,
+                MODEL_VERSION: self.model_version,
+                **_plain(self.records[index]),
+                **{output_column(k): v for k, v in _plain(self.predictions[index]).items()},
+            }
+            for index in self.kept
+        ]
 
 
 def _plain(item: Mapping[str, Any] | BaseModel) -> Mapping[str, Any]:

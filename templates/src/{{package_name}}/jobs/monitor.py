@@ -50,16 +50,8 @@ class MonitorResult:
     validation: dict[str, float] = field(default_factory=dict)
 
 
-def monitor_dir(settings: Settings) -> Path:
-    return settings.reports_dir / "monitor"
-
-
 def history_path(settings: Settings) -> Path:
-    return monitor_dir(settings) / "history.jsonl"
-
-
-def metrics_path(settings: Settings) -> Path:
-    return monitor_dir(settings) / "metrics.prom"
+    return settings.monitor_dir / "history.jsonl"
 
 
 def _reference(settings: Settings, run_id: str) -> pd.DataFrame:
@@ -116,7 +108,7 @@ def _degraded(settings: Settings, validation: dict[str, float], trained: float |
 def _gauges(
     settings: Settings, version: str, rows: int, drift: DriftSummary | None, retrain: bool
 ) -> None:
-    """The gauges Prometheus scrapes (node exporter's textfile collector format)."""
+    """The gauges Prometheus scrapes: every server re-exports this file (serving/telemetry.py)."""
     gauges = CollectorRegistry()
     labels = {"champion_version": version}
 
@@ -137,7 +129,7 @@ def _gauges(
         )
         for column in drift.features:
             feature.labels(**labels, feature=column.column).set(column.distance)
-    path = metrics_path(settings)
+    path = settings.monitor_gauges_path
     path.parent.mkdir(parents=True, exist_ok=True)
     write_to_textfile(str(path), gauges)  # written to a temporary file, then renamed
 
@@ -183,7 +175,7 @@ def run(settings: Settings, now: datetime | None = None) -> MonitorResult:
     )
     decision = rule.decide([*history, breached])
 
-    report_dir = monitor_dir(settings) / now.strftime("%Y%m%dT%H%M%S%fZ")
+    report_dir = settings.monitor_dir / now.strftime("%Y%m%dT%H%M%S%fZ")
     report_dir.mkdir(parents=True, exist_ok=True)
     snapshot.save_html(str(report_dir / "report.html"))
     summary = {

@@ -51,6 +51,10 @@ class ServedModel:
             flush_seconds=settings.inference_log_flush_seconds,
         )
         self._show(predictor)
+        # Read at each scrape: the writer thread's counts, current even between requests.
+        for outcome in ("sampled", "written", "dropped"):
+            LOGGED.labels(outcome).set_function(self._count(outcome))
+        telemetry.MONITOR_GAUGES.path = settings.monitor_gauges_path
 
     def __call__(self) -> Predictor | None:
         return self._predictor
@@ -79,9 +83,6 @@ class ServedModel:
         predictions = model.predict(records)
         telemetry.observe_predictions(predictions)
         self.log.record(records, predictions, model.metadata.version, ids)
-        counts = self.log.counts
-        LOGGED.labels("written").set(counts.written)
-        LOGGED.labels("dropped").set(counts.dropped)
         return predictions
 
     @property
@@ -127,6 +128,9 @@ class ServedModel:
     def _watch(self) -> None:
         while not self._stop.wait(self.settings.model_refresh_seconds):
             self.refresh()
+
+    def _count(self, outcome: str) -> Callable[[], float]:
+        return lambda: float(getattr(self.log.counts, outcome))
 
     @staticmethod
     def _show(predictor: Predictor | None) -> None:

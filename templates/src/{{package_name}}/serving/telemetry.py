@@ -3,24 +3,32 @@
 Created once at import in the default registry, so several app instances in one
 process (tests) never register a metric twice. A worker that serves no HTTP of its
 own (the stream consumer) exposes them, with liveness and readiness, through
-`metrics_server`.
+`metrics_server`. Every server also re-exports the `monitor` job's latest gauges
+(`MonitorGauges`), so one scrape of the service sees both.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
 
-from prometheus_client import Counter, Gauge, Histogram, MetricsHandler
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, MetricsHandler
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
 from ..core.schemas import OUTPUT_BUCKETS, Prediction
+
+logger = logging.getLogger(__name__)
 
 REQUESTS = Counter("requests_total", "Requests served", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -34,6 +42,36 @@ BATCH_SIZE = Histogram(
     "prediction_batch_size", "Records per request", buckets=(1, 2, 5, 10, 50, 100, 500, 1000)
 )
 OUTPUTS = Histogram("model_output", "Distribution of the model's outputs", buckets=OUTPUT_BUCKETS)
+
+
+class MonitorGauges(Collector):
+    """The `monitor` job's latest gauges (drift, decision, last run), read at each scrape.
+
+    The job runs and exits (a CronJob, an orchestrator task), so Prometheus cannot
+    scrape it; it leaves its gauges in a file on the volume the servers share
+    (Settings.monitor_gauges_path) and every server exports them as they are. Several
+    replicas export the same series: the alert rules aggregate them away. No file yet,
+    or an unreadable one: nothing, and the staleness alert notices.
+    """
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        if self.path is None:
+            return
+        try:
+            families = list(text_string_to_metric_families(self.path.read_text()))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as error:
+            logger.warning("monitor gauges not read", extra={"error": str(error)})
+            return
+        yield from families
+
+
+MONITOR_GAUGES = MonitorGauges()
+REGISTRY.register(MONITOR_GAUGES)
 
 
 def observe_predictions(predictions: list[Prediction]) -> None:
