@@ -17,7 +17,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +65,8 @@ class InferenceLog:
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
         self.counts = LogCounts()
+        # Told the counts whenever they change (a server's gauges), under the log's lock.
+        self.on_count: Callable[[LogCounts], None] | None = None
         self._random = random.Random(seed)  # noqa: S311 (a sample, not a secret)
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_batches)
         self._lock = threading.Lock()
@@ -124,6 +126,8 @@ class InferenceLog:
             self.counts.sampled += sampled
             self.counts.written += written
             self.counts.dropped += dropped
+            if self.on_count is not None:
+                self.on_count(self.counts)
 
     def _drain(self) -> None:
         pending: list[dict[str, Any]] = []

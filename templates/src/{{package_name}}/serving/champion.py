@@ -23,7 +23,7 @@ from prometheus_client import Counter, Gauge
 
 from ..core.predictor import Predictor
 from ..core.schemas import FeatureRecord, Prediction
-from ..io.inference_log import InferenceLog
+from ..io.inference_log import InferenceLog, LogCounts
 from ..settings import Settings
 from . import telemetry
 from .loader import load_served_model
@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 RELOADS = Counter("model_reloads_total", "Champion changes picked up while serving", ["outcome"])
 SERVED_VERSION = Gauge("served_model_version", "Registry version of the model being served")
 LOGGED = Gauge("inference_log_records", "Records offered to the inference log", ["outcome"])
+for _outcome in ("loaded", "failed"):  # at 0 from the start: increase() sees the first
+    RELOADS.labels(_outcome)
 
 
 class ServedModel:
@@ -51,10 +53,11 @@ class ServedModel:
             flush_seconds=settings.inference_log_flush_seconds,
         )
         self._show(predictor)
-        # Read at each scrape: the writer thread's counts, current even between requests.
-        for outcome in ("sampled", "written", "dropped"):
-            LOGGED.labels(outcome).set_function(self._count(outcome))
-        telemetry.MONITOR_GAUGES.path = settings.monitor_gauges_path
+        # Set by the writer thread as its counts change, current even between requests.
+        self.log.on_count = _show_counts
+        _show_counts(self.log.counts)
+        self.monitor_gauges = telemetry.MonitorGauges(settings.monitor_gauges_path)
+        self.monitor_gauges.start()
 
     def __call__(self) -> Predictor | None:
         return self._predictor
@@ -99,6 +102,7 @@ class ServedModel:
 
     def close(self) -> None:
         self._stop.set()
+        self.monitor_gauges.stop()
         if self._watcher is not None:
             self._watcher.join(timeout=30)
         self.log.close()
@@ -129,11 +133,13 @@ class ServedModel:
         while not self._stop.wait(self.settings.model_refresh_seconds):
             self.refresh()
 
-    def _count(self, outcome: str) -> Callable[[], float]:
-        return lambda: float(getattr(self.log.counts, outcome))
-
     @staticmethod
     def _show(predictor: Predictor | None) -> None:
         version = predictor.metadata.version if predictor else None
         if version is not None and version.isdigit():
             SERVED_VERSION.set(int(version))
+
+
+def _show_counts(counts: LogCounts) -> None:
+    for outcome, value in vars(counts).items():
+        LOGGED.labels(outcome).set(value)

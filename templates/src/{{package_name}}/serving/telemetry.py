@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -18,13 +19,11 @@ from contextlib import contextmanager
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram, MetricsHandler
-from prometheus_client.metrics_core import Metric
+from prometheus_client import Counter, Gauge, Histogram, MetricsHandler
 from prometheus_client.parser import text_string_to_metric_families
-from prometheus_client.registry import Collector
 
 from ..core.schemas import OUTPUT_BUCKETS, Prediction
 
@@ -38,40 +37,89 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 ERRORS = Counter("prediction_errors_total", "Rejected or failed prediction requests", ["reason"])
+for _reason in ("invalid_request", "internal"):  # at 0 from the start: rate() sees the first
+    ERRORS.labels(_reason)
 BATCH_SIZE = Histogram(
     "prediction_batch_size", "Records per request", buckets=(1, 2, 5, 10, 50, 100, 500, 1000)
 )
 OUTPUTS = Histogram("model_output", "Distribution of the model's outputs", buckets=OUTPUT_BUCKETS)
 
 
-class MonitorGauges(Collector):
-    """The `monitor` job's latest gauges (drift, decision, last run), read at each scrape.
+class MonitorGauges:
+    """The `monitor` job's latest gauges (drift, decision, last run), mirrored into this
+    process's own gauges.
 
     The job runs and exits (a CronJob, an orchestrator task), so Prometheus cannot
     scrape it; it leaves its gauges in a file on the volume the servers share
-    (Settings.monitor_gauges_path) and every server exports them as they are. Several
-    replicas export the same series: the alert rules aggregate them away. No file yet,
-    or an unreadable one: nothing, and the staleness alert notices.
+    (Settings.monitor_gauges_path) and every server re-exports them, read again whenever
+    the file changes. Real gauges rather than a custom collector, so that servers whose
+    /metrics is assembled from several processes' files (BentoML) export them too.
+    Series of an earlier window that the new file no longer has (another champion
+    version) are set to NaN: such a process cannot drop a series, and NaN never
+    satisfies an alert. Several replicas export the same series: the alert rules
+    aggregate them away. No file yet, or an unreadable one: nothing new, and the
+    staleness alert notices.
     """
 
-    def __init__(self) -> None:
-        self.path: Path | None = None
+    def __init__(self, path: Path, every_seconds: float = 5.0) -> None:
+        self.path = path
+        self.every_seconds = every_seconds
+        self._stamp: float | None = None
+        self._series: dict[str, set[tuple[str, ...]]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def collect(self) -> Iterator[Metric]:
-        if self.path is None:
-            return
+    def refresh(self) -> bool:
+        """Mirror the file if it changed since the last look; True when it did."""
         try:
+            stamp = self.path.stat().st_mtime
+            if stamp == self._stamp:
+                return False
             families = list(text_string_to_metric_families(self.path.read_text()))
         except FileNotFoundError:
-            return
+            return False
         except (OSError, ValueError) as error:
             logger.warning("monitor gauges not read", extra={"error": str(error)})
-            return
-        yield from families
+            return False
+        for family in families:
+            if family.type == "gauge" and family.samples:
+                self._mirror(family.name, family.documentation, family.samples)
+        self._stamp = stamp
+        return True
+
+    def _mirror(self, name: str, documentation: str, samples: list[Any]) -> None:
+        labels = tuple(samples[0].labels)
+        gauge = _MIRRORED.get(name)
+        if gauge is None:
+            gauge = _MIRRORED[name] = Gauge(
+                name, documentation, labels, multiprocess_mode="mostrecent"
+            )
+        fresh = set()
+        for sample in samples:
+            values = tuple(sample.labels[label] for label in labels)
+            (gauge.labels(*values) if labels else gauge).set(sample.value)
+            fresh.add(values)
+        for values in self._series.get(name, set()) - fresh:
+            (gauge.labels(*values) if labels else gauge).set(math.nan)
+        self._series[name] = self._series.get(name, set()) | fresh
+
+    def start(self) -> None:
+        self.refresh()
+        self._thread = threading.Thread(target=self._watch, name="monitor-gauges", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.every_seconds):
+            self.refresh()
 
 
-MONITOR_GAUGES = MonitorGauges()
-REGISTRY.register(MONITOR_GAUGES)
+# One gauge per mirrored name in the process, whichever server instance reads the file.
+_MIRRORED: dict[str, Gauge] = {}
 
 
 def observe_predictions(predictions: list[Prediction]) -> None:
