@@ -27,6 +27,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from ..core.drift import output_column
+from ..settings import Settings
 from . import lake
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,16 @@ class InferenceLog:
         self._warned = -WARN_EVERY_SECONDS
         self._thread = threading.Thread(target=self._drain, name="inference-log", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> InferenceLog:
+        """The log as INFERENCE_LOG_* configure it, into DATA_DIR's lake."""
+        return cls(
+            settings.data_dir,
+            settings.inference_log_rate,
+            max_batches=settings.inference_log_queue,
+            flush_seconds=settings.inference_log_flush_seconds,
+        )
 
     def record(
         self,

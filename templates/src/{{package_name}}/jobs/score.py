@@ -276,12 +276,7 @@ def run(
     logger.info("model loaded", extra={"model": metadata.name, "version": metadata.version})
     empty = predictions_frame(pd.DataFrame(columns=wanted), [])
     rows = chunks = 0
-    log = InferenceLog(
-        settings.data_dir,
-        settings.inference_log_rate,
-        max_batches=settings.inference_log_queue,
-        flush_seconds=settings.inference_log_flush_seconds,
-    )
+    log = InferenceLog.from_settings(settings)
     with (
         closing(log),
         sigterm_as_exit(),

@@ -46,12 +46,7 @@ class ServedModel:
         self._watcher: threading.Thread | None = None
         # Called with each model once it serves (gRPC turns its health SERVING).
         self.listeners: list[Callable[[Predictor], None]] = []
-        self.log = InferenceLog(
-            settings.data_dir,
-            settings.inference_log_rate,
-            max_batches=settings.inference_log_queue,
-            flush_seconds=settings.inference_log_flush_seconds,
-        )
+        self.log = InferenceLog.from_settings(settings)
         self._show(predictor)
         # Set by the writer thread as its counts change, current even between requests.
         self.log.on_count = _show_counts
