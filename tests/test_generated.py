@@ -2,8 +2,8 @@
 
 Each combination is rendered into its own folder and installed the way its README says:
 `make install` writes uv.lock (resolving no newer than the template's pin date,
-`[tool.uv] exclude-newer` in the template's pyproject.toml) and installs from it, into a venv
-cached by its dependency lists, Python version and pin (helpers.venv_path); a second
+`[tool.uv] exclude-newer` in the template's pyproject.toml) and installs from it, into the
+venv the worker's earlier projects on its Python used (helpers.venv_path); a second
 `make install` must find nothing to do. With `--latest` the projects resolve the newest
 releases, and a failure names the packages that differ from the pinned resolution.
 
@@ -13,12 +13,14 @@ generated project cleans up after its servers, downloads and orchestrators.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,8 @@ pytestmark = pytest.mark.generated
 
 # (name, command, timeout in seconds): what `make lint` and `make test` run in the project.
 PYTEST = ["pytest", "-q", "-p", "no:cacheprovider"]
+# The plugin that reports the heavy markers' seconds within a project's pytest (see _plan).
+PROJECT_PLUGINS = Path(__file__).parent / "project_plugins"
 STEPS = [
     ("ruff check", ["ruff", "check", "."], 120),
     ("ruff format", ["ruff", "format", "--check", "."], 120),
@@ -54,13 +58,13 @@ STEPS = [
 # runs them once in the tier: the orchestrators' real runs (Airflow, Prefect, kfp, Dagster:
 # 16-50 s a project) and Terraform (`terraform test` beside an apply and destroy against
 # moto's AWS emulator: about 100 s). They run once per value of that axis, each in a
-# project with no other heavy run where the tier has one, as a step of their own, so the
-# summary says what they cost;
-# the rest of every project's suite (the DAG or flow built and checked, the Terraform
-# formatted, mypy over all of it) runs in all. What they wrap runs for real in every
-# project: the pipeline steps, and the Terraform's static checks in the template's tier.
-# Add an axis to a marker's `meets` to run it where its axis meets each of that axis's
-# values too (python_version for orchestration: 3 runs per orchestrator, ~3 min more CI).
+# project with no other heavy run where the tier has one, within its pytest (the summary
+# says what they cost, from tests/project_plugins/heavy_seconds.py); the rest of every
+# project's suite (the DAG or flow built and checked, the Terraform formatted, mypy over
+# all of it) runs in all. What they wrap runs for real in every project: the pipeline
+# steps, and the Terraform's static checks in the template's tier. Add an axis to a
+# marker's `meets` to run it where its axis meets each of that axis's values too
+# (python_version for orchestration: 3 runs per orchestrator, ~3 min more CI).
 HEAVY: dict[str, tuple[str, tuple[str, ...]]] = {  # marker: (axis, meets)
     "orchestration": ("orchestrator", ()),
     "terraform": ("aws_target", ()),
@@ -154,15 +158,18 @@ def run_first(items: list[pytest.Item], tier: list[Combo]) -> list[pytest.Item]:
 
 
 def _plan(combo: Combo, heavy_runs: dict[str, set[str]]) -> list[tuple[str, list[str], int]]:
-    """STEPS, with the heavy markers out of the main pytest and run alone where chosen."""
-    markers = _heavy(combo)
-    if not markers:
+    """STEPS, the project's pytest without the heavy markers placed in other projects.
+
+    The heavy tests placed here run in the same pytest as the rest of the suite: a run of
+    their own paid the imports, the collection and the session fixtures (a trained
+    champion, a server) again, 10-15 s a project. tests/project_plugins/heavy_seconds.py
+    reports what they cost within it.
+    """
+    elsewhere = [m for m in _heavy(combo) if combo.id not in heavy_runs[m]]
+    if not elsewhere:
         return STEPS
-    main = ("pytest", [*PYTEST, "-m", " and ".join(f"not {m}" for m in markers)], 1800)
-    alone = [
-        (f"pytest {m}", [*PYTEST, "-m", m], 1800) for m in markers if combo.id in heavy_runs[m]
-    ]
-    return [*STEPS[:-1], main, *alone]
+    deselect = " and ".join(f"not {m}" for m in elsewhere)
+    return [*STEPS[:-1], ("pytest", [*PYTEST, "-m", deselect], 1800)]
 
 
 # uv sync's report: "Resolved 152 packages in 2ms", then what it changed, if anything
@@ -178,6 +185,7 @@ class Step:
     output: str
     seconds: float = 0.0
     left_behind: tuple[str, ...] = ()
+    heavy: dict[str, float] = field(default_factory=dict)  # pytest: seconds by heavy marker
 
 
 def python_or_skip(combo: Combo) -> str:
@@ -196,12 +204,18 @@ def _run_step(
     """Run one step with TMPDIR an empty folder under `scratch`; note what it leaves there."""
     tmpdir = scratch / "tmp"
     tmpdir.mkdir(parents=True)
-    if argv[0] == "pytest":
-        # pytest keeps the basetemps of its last runs on purpose: outside the checked folder.
-        argv = [*argv, "--basetemp", str(scratch / "basetemp")]
     env = run_env(venv)
     env["TMPDIR"] = str(tmpdir)
     env["MYPY_CACHE_DIR"] = str(mypy_cache(venv))
+    heavy_seconds = scratch / "heavy-seconds.json"
+    if argv[0] == "pytest":
+        # pytest keeps the basetemps of its last runs on purpose: outside the checked folder.
+        argv = [*argv, "--basetemp", str(scratch / "basetemp"), "-p", "heavy_seconds"]
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(PROJECT_PLUGINS), env.get("PYTHONPATH")])
+        )
+        env["HEAVY_SECONDS_MARKERS"] = ",".join(HEAVY_MARKERS)
+        env["HEAVY_SECONDS_PATH"] = str(heavy_seconds)
     command = [str(venv / "bin" / argv[0]), *argv[1:]]
     start = time.perf_counter()
     try:
@@ -214,7 +228,8 @@ def _run_step(
         return Step(name, -1, f"timed out after {timeout}s\n{partial}", timeout)
     seconds = time.perf_counter() - start
     left = tuple(sorted(path.name for path in tmpdir.iterdir()))
-    return Step(name, done.returncode, done.stdout + done.stderr, seconds, left)
+    heavy = json.loads(heavy_seconds.read_text()) if heavy_seconds.exists() else {}
+    return Step(name, done.returncode, done.stdout + done.stderr, seconds, left, heavy)
 
 
 def test_generated_project_passes_its_own_checks(
@@ -227,7 +242,7 @@ def test_generated_project_passes_its_own_checks(
     """ruff, mypy and pytest of the generated project all pass for this combination."""
     python = python_or_skip(combo)
     project = render(template_dir, combo, tmp_path / "project")
-    venv = venv_path(project, python)
+    venv = venv_path(python)
     venv.parent.mkdir(parents=True, exist_ok=True)
     orchestrator = combo.answers_dict.get("orchestrator", "none")
     with FileLock(f"{venv}.lock"):  # venvs are shared by combos with the same dependencies
@@ -250,7 +265,13 @@ def test_generated_project_passes_its_own_checks(
             "combo": combo.id,
             "orchestrator": orchestrator,
             "install": round(installed, 1),
-            **{step.name: round(step.seconds, 1) for step in steps},
+            **{step.name: round(step.seconds - sum(step.heavy.values()), 1) for step in steps},
+            **{
+                f"pytest {marker}": round(seconds, 1)
+                for step in steps
+                for marker, seconds in step.heavy.items()
+                if combo.id in heavy_runs[marker]
+            },
         },
     )
     problems = [

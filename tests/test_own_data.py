@@ -114,7 +114,7 @@ def test_own_table_end_to_end(
     python = python_or_skip(combo)
     project = render(template_dir, combo, tmp_path / "project")
     package = str(combo.answers_dict["package_name"])
-    venv = venv_path(project, python)
+    venv = venv_path(python)
     venv.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{venv}.lock"):
         make_install(project, venv, python)
