@@ -13,6 +13,7 @@ generated project cleans up after its servers, downloads and orchestrators.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -40,6 +41,7 @@ from tests.helpers import (
     uv_pin,
     venv_path,
 )
+from tests.options import Option, declarations
 
 pytestmark = pytest.mark.generated
 
@@ -69,19 +71,37 @@ HEAVY: dict[str, tuple[str, tuple[str, ...]]] = {  # marker: (axis, meets)
     "orchestration": ("orchestrator", ()),
     "terraform": ("aws_target", ()),
 }
-# Heavy tests every project has, run in as few projects as meet every value of these
+# Heavy tests run in as few of the projects that have them as meet every value of these
 # axes once: the monitoring loop (real Evidently runs, promotions under load, and the
 # end-to-end test: a server, shifted traffic, monitor, retraining through the chosen
-# orchestrator, the server answering with the new champion): 1-5 min a project.
-COVERED: dict[str, tuple[str, ...]] = {"loop": ("serving", "orchestrator", "task")}
+# orchestrator, the server answering with the new champion): 1-5 min a project; the
+# HTTP servers' fuzzer (schemathesis, thousands of requests: 13 s of a Flask project's
+# 49 s of tests), whose target is the server, its routes (SageMaker's) and its schema.
+COVERED: dict[str, tuple[str, ...]] = {
+    "loop": ("serving", "orchestrator", "task"),
+    "fuzz": ("serving", "aws_target", "task"),
+}
+EVERY_PROJECT = ("loop",)  # the other markers come with an option (its `pytest_markers`)
 HEAVY_MARKERS = (*HEAVY, *COVERED)
 
 
+@functools.cache
+def _options() -> list[Option]:
+    return declarations()
+
+
 def _heavy(combo: Combo) -> list[str]:
-    """The heavy markers this combination's project has (its axis has a value, not none)."""
+    """The heavy markers this combination's project has: HEAVY's where its axis has a
+    value (not none), COVERED's where every project has them or a chosen option does."""
     answers = combo.answers_dict
     own = [m for m, (axis, _) in HEAVY.items() if answers.get(axis) not in (None, "none")]
-    return [*own, *COVERED]
+    declared = {
+        marker.split(":")[0]
+        for option in _options()
+        if option.chosen(answers)
+        for marker in option.facts.get("pytest_markers", ())
+    }
+    return [*own, *(m for m in COVERED if m in EVERY_PROJECT or m in declared)]
 
 
 def _cover(tier: list[Combo], axes: tuple[str, ...], load: dict[str, int]) -> set[str]:
@@ -125,7 +145,7 @@ def place_heavy_runs(tier: list[Combo]) -> dict[str, set[str]]:
         load[project] = load.get(project, 0) + 1
         chosen[str(meeting[0])].add(project)
     for marker, axes in COVERED.items():
-        chosen[marker] = _cover(tier, axes, load)
+        chosen[marker] = _cover([c for c in tier if marker in _heavy(c)], axes, load)
     return chosen
 
 

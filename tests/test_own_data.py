@@ -4,8 +4,9 @@ Two foreign tables (tests/data/own_data): scikit-learn's breast cancer data, all
 with an integer id and a timestamp (binary classification), and customer spend with
 missing values, a closed category, free text and no time column (regression). For each
 serving choice, a combination of the tier being installed with that serving choice and
-the table's task is rendered (one without an orchestrator first: it shares the venv of
-that tier's project), else the pairwise one without an orchestrator; its sample data is
+the table's task is rendered (one without an orchestrator first: its dependencies are
+that tier project's, so the worker's venv needs few changes), else the pairwise one
+without an orchestrator; its sample data is
 replaced by one of the tables, its schema written by the project's own `schema` command
 from the CSV, then the model trained on the file and served (or the file batch-scored)
 and asked for predictions, compared with the champion in process.
@@ -63,9 +64,9 @@ CASES = [
 
 def _combo(template: Template, serving: str, task: str, tier: str) -> Combo:
     """A combination of the tier being installed with `serving` and `task`, one without an
-    orchestrator first: its project has the same dependencies, so the venv that tier's test
-    installs serves here too. Else the pairwise combination of `serving` without an
-    orchestrator, for `task`."""
+    orchestrator first: its project has that tier project's dependencies, so syncing the
+    worker's venv (helpers.venv_path) to it changes little. Else the pairwise combination
+    of `serving` without an orchestrator, for `task`."""
     installed = [
         c
         for c in template.tier(tier)  # type: ignore[arg-type]
@@ -156,12 +157,13 @@ def test_own_table_end_to_end(
 
         if not checks:
             return
-        # The project's own checks, unedited: they derive their cases from the schema. The
-        # heavy markers (orchestrator runs, Terraform) do not read it: they run in the tier.
-        no_heavy_runs: dict[str, set[str]] = {marker: set() for marker in HEAVY_MARKERS}
+        # The project's own checks, unedited: they derive their cases from the schema. Of
+        # the heavy markers only the fuzzer reads it (the server's OpenAPI document); the
+        # others (orchestrator runs, Terraform, the loop) run in the tier.
+        runs = {marker: {combo.id} if marker == "fuzz" else set() for marker in HEAVY_MARKERS}
         steps = [
             _run_step(name, argv, timeout, venv, project, tmp_path / "steps" / str(index))
-            for index, (name, argv, timeout) in enumerate(_plan(combo, no_heavy_runs))
+            for index, (name, argv, timeout) in enumerate(_plan(combo, runs))
         ]
         problems = [
             f"── {s.name}: exit {s.returncode}\n{s.output[-6000:]}" for s in steps if s.returncode
