@@ -318,6 +318,10 @@ def test_options_run_apart_still_lock_together(
     assert uv, "uv is needed to lock the generated project"
     project = render(template_dir, apart, tmp_path / "project")
     argv = ["make", "lock", f"PYTHON={python}", f"UV={uv}"]
-    done = subprocess.run(argv, cwd=project, env=uv_env(), capture_output=True, text=True)
+    # uv leaves its build locks (uv-setuptools-*.lock) in TMPDIR: the test's own folder.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = uv_env() | {"TMPDIR": str(scratch)}
+    done = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True)
     assert done.returncode == 0, f"{apart.id}: make lock failed\n{done.stdout}{done.stderr}"
     assert (project / "uv.lock").is_file()
