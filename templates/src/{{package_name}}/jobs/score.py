@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any, Literal
 
 import pandas as pd
@@ -231,20 +231,39 @@ def chunk_writer(
 
 
 @contextmanager
-def sigterm_as_exit() -> Iterator[None]:
-    """Turn SIGTERM (how Kubernetes stops a Job's pod) into SystemExit, so cleanup runs."""
+def stop_on_sigterm() -> Iterator[threading.Event]:
+    """An event SIGTERM sets (how Kubernetes stops a Job's pod), checked between chunks.
+
+    The handler only sets it. Raised from a handler, SystemExit lands on whatever bytecode
+    the main thread runs: on Python 3.12 a run of one-row chunks went on scoring after
+    SIGTERM about once in 125 tries. The signal's byte on a wakeup fd, read by a thread
+    of its own, is a second route that does not need the handler to run at all.
+    """
+    stopped = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stopped
         return
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
 
-    def stop(signum: int, _: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
+    def watch() -> None:
+        with suppress(OSError):
+            while received := reader.recv(64):
+                if signal.SIGTERM in received:
+                    stopped.set()
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    watcher = threading.Thread(target=watch, name="sigterm", daemon=True)
+    watcher.start()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    previous_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
     try:
-        yield
+        yield stopped
     finally:
+        signal.set_wakeup_fd(previous_fd)
         signal.signal(signal.SIGTERM, previous)
+        writer.close()  # the watcher reads the end of the stream and returns
+        watcher.join()
+        reader.close()
 
 
 def run(
@@ -279,12 +298,14 @@ def run(
     log = InferenceLog.from_settings(settings)
     with (
         closing(log),
-        sigterm_as_exit(),
+        stop_on_sigterm() as stopped,
         atomic_path(output_path) as temporary,
         chunk_writer(temporary, target_format, empty) as write,
         tqdm(total=total, unit="rows", desc="score", disable=None) as progress,
     ):
         for chunk in read_chunks(input_path, source_format, wanted, chunk_size):
+            if stopped.is_set():  # the temporary file goes, the previous output stays
+                raise SystemExit(128 + signal.SIGTERM)
             if chunk.empty:
                 continue
             write(score_chunk(predictor, chunk, first_row=rows, log=log))
