@@ -236,7 +236,7 @@ def stop_on_sigterm() -> Iterator[threading.Event]:
 
     The handler only sets it. Raised from a handler, SystemExit lands on whatever bytecode
     the main thread runs: on Python 3.12 a run of one-row chunks went on scoring after
-    SIGTERM about once in 125 tries. The signal's byte on a wakeup fd, read by a thread
+    SIGTERM about once in 185 tries. The signal's byte on a wakeup fd, read by a thread
     of its own, is a second route that does not need the handler to run at all.
     """
     stopped = threading.Event()
